@@ -1,0 +1,33 @@
+# Quick start:  make build   (set up, build every sample leaflet into dist/)
+#               make test    (set up, run the tests)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: setup build test catalogs bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/system-deps.sh
+	@bash scripts/system-deps.sh
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+build: setup
+	$(BIN)/leaflet build
+
+test: setup
+	$(BIN)/python -m pytest
+
+# Re-extract template text into locales/leaflet.pot and merge it into every .po file.
+catalogs: setup
+	$(BIN)/python -m leaflet.catalogs update
+
+bench: setup
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf dist .pytest_cache

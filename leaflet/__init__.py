@@ -1,0 +1,5 @@
+"""leaflet: Markdown patient information → print-ready PDF leaflets."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""``python -m leaflet`` runs the command line."""
+
+from .cli import main
+
+main()

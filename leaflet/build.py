@@ -1,0 +1,395 @@
+"""Stage 5: the job matrix, worker processes, cache, atomic writes, manifest, reports."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import tempfile
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import __version__
+from .config import Config
+from .content import discover
+from .errors import LeafletError
+from .layouts import LAYOUTS
+from .render import RenderOptions
+from .resources import builtin_dir
+
+CACHE_NAME = ".leaflet-cache.json"
+MANIFEST_NAME = "manifest.json"
+TMP_MARK = ".tmp-"
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+@dataclass(frozen=True)
+class Job:
+    slug: str
+    lang: str
+    layout: str
+    source: Path
+    output: Path  # relative to the output folder
+
+    @property
+    def name(self) -> str:
+        return f"{self.slug}.{self.lang}.{self.layout}"
+
+
+@dataclass
+class Result:
+    job: Job
+    status: str  # built, cached, failed, skipped
+    sha256: str = ""
+    pages: int = 0
+    bytes: int = 0
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
+    seconds: float = 0.0
+    key: str = ""
+
+    def manifest_entry(self) -> dict:
+        return {
+            "slug": self.job.slug, "lang": self.job.lang, "layout": self.job.layout,
+            "path": self.job.output.as_posix(), "sha256": self.sha256, "pages": self.pages,
+            "bytes": self.bytes, "status": self.status, "warnings": self.warnings,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    jobs: list[Job]
+    skipped: list[Result]
+
+
+def output_path(slug: str, lang: str, layout: str) -> Path:
+    return Path(slug) / f"{slug}.{lang}.{layout}.pdf"
+
+
+def plan(config: Config, slugs: Iterable[str] = (), langs: Iterable[str] = (),
+         layouts: Iterable[str] = ()) -> Plan:
+    """Every leaflet × language × layout asked for (arguments narrow the matrix).
+
+    A language a leaflet lacks is skipped and reported, never replaced by another.
+    """
+    found = discover(config.root)
+    slugs = list(slugs) or list(found)
+    layouts = list(layouts) or list(config.layouts)
+    asked_langs = list(langs) or list(config.languages)
+    jobs, skipped = [], []
+    for slug in slugs:
+        have = found.get(slug, {})
+        for lang in (asked_langs or list(have)):
+            for layout in layouts:
+                job = Job(slug, lang, layout, have.get(lang, Path()), output_path(slug, lang, layout))
+                if lang in have:
+                    jobs.append(job)
+                else:
+                    skipped.append(Result(job, "skipped", error=f"no {lang} translation"))
+    return Plan(jobs, skipped)
+
+
+# ------------------------------------------------------------------ cache keys
+
+def _hash_tree(h, folder: Path) -> None:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def shared_key(config: Config, options: RenderOptions) -> str:
+    """Hash of every input shared by all outputs: tool, engine, config, templates, fonts."""
+    import importlib.metadata as md
+
+    from . import i18n
+
+    h = hashlib.sha256()
+    for dist in ("weasyprint", "pydyf", "fonttools", "pypdf", "jinja2", "markdown", "babel"):
+        try:
+            h.update(f"{dist}={md.version(dist)};".encode())
+        except md.PackageNotFoundError:
+            pass
+    h.update(f"leaflet={__version__};{options.key()};".encode())
+    if config.path is not None:
+        h.update(config.path.read_bytes())
+    if config.clinic.logo is not None:
+        h.update(config.clinic.logo.read_bytes())
+    for folder in ("templates", "styles", "locales"):
+        _hash_tree(h, config.root / folder)
+        _hash_tree(h, builtin_dir(folder))
+    _hash_tree(h, Path(__file__).parent)  # the code itself, in a checkout
+    for root in i18n.font_roots():
+        for path in sorted(root.rglob("*.[ot]tf")):
+            h.update(f"{path.name}:{path.stat().st_size};".encode())
+    for font in config.fonts:
+        h.update(font.path.read_bytes())
+    return h.hexdigest()
+
+
+def job_key(shared: str, job: Job, config: Config) -> str:
+    h = hashlib.sha256(shared.encode())
+    h.update(f"{job.name};{config.paper};".encode())
+    h.update(job.source.read_bytes())
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------ atomic files
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Temporary file + rename: readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + TMP_MARK, dir=path.parent)
+    try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are for sharing
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with _quiet():
+            os.unlink(tmp)
+        raise
+
+
+class _quiet:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return exc[0] is not None and issubclass(exc[0], OSError)
+
+
+def read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def sha256_file(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def clean_stale_temporaries(out: Path, older_than: float = 3600) -> None:
+    """Temporaries of a killed run (never under a final name) are swept later."""
+    now = time.time()
+    for tmp in out.rglob(f"*{TMP_MARK}*"):
+        with _quiet():
+            if now - tmp.stat().st_mtime > older_than:
+                tmp.unlink()
+
+
+# ------------------------------------------------------------------ workers
+
+_STATE: dict = {}
+
+
+def _init_worker(config: Config, options: RenderOptions, out: Path) -> None:
+    # Workers leave interrupts to the parent, which stops them in order.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    from .render import Renderer
+
+    _STATE.update(renderer=Renderer(config), options=options, out=out, leaflets={})
+
+
+def _run_job(job: Job, key: str) -> Result:
+    from .layouts import get_layout
+    from .produce import load_cached, produce
+
+    start = time.perf_counter()
+    try:
+        leaflet = load_cached(job.source, _STATE["leaflets"])
+        made = produce(_STATE["renderer"], leaflet, get_layout(job.layout), _STATE["options"])
+        target = _STATE["out"] / job.output
+        try:
+            atomic_write(target, made.pdf)
+        except OSError as exc:
+            raise LeafletError(f"cannot write {target}: {exc.strerror or exc}") from None
+        warnings = list(made.warnings)
+        if made.missing_strings:
+            warnings.append(f"{len(made.missing_strings)} template text(s) not translated "
+                            f"into {job.lang}, shown in English: "
+                            + "; ".join(repr(s) for s in made.missing_strings[:5]))
+        return Result(job, "built", hashlib.sha256(made.pdf).hexdigest(), made.pages,
+                      len(made.pdf), warnings, seconds=time.perf_counter() - start, key=key)
+    except LeafletError as exc:
+        return Result(job, "failed", error=exc.format_message(),
+                      seconds=time.perf_counter() - start)
+    except Exception as exc:  # noqa: BLE001 - one broken output must not stop the rest
+        return Result(job, "failed", error=f"{job.source}: internal error: "
+                                           f"{type(exc).__name__}: {exc}",
+                      seconds=time.perf_counter() - start)
+
+
+# ------------------------------------------------------------------ the build
+
+@dataclass
+class Summary:
+    results: list[Result]
+    seconds: float
+    interrupted: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> list[Result]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def line(self) -> str:
+        parts = [f"{self.count('built')} built", f"{self.count('cached')} cached",
+                 f"{self.count('failed')} failed"]
+        if self.count("skipped"):
+            parts.append(f"{self.count('skipped')} skipped")
+        text = ", ".join(parts) + f" in {self.seconds:.1f} s"
+        return text + (" (interrupted)" if self.interrupted else "")
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def build(config: Config, the_plan: Plan, out: Path, options: RenderOptions = RenderOptions(),
+          jobs: int = 1, force: bool = False, fail_fast: bool = False,
+          on_result: Callable[[Result], None] | None = None) -> Summary:
+    """Build the planned outputs into ``out``; every result is reported, none is lost."""
+    start = time.perf_counter()
+    out = out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    clean_stale_temporaries(out)
+    cache_path = out / CACHE_NAME
+    cache = read_json(cache_path)
+    shared = shared_key(config, options)
+    results: list[Result] = list(the_plan.skipped)
+    notify = on_result or (lambda r: None)
+    for r in the_plan.skipped:
+        notify(r)
+
+    todo: list[tuple[Job, str]] = []
+    for job in the_plan.jobs:
+        try:
+            key = job_key(shared, job, config)
+        except OSError as exc:
+            r = Result(job, "failed", error=f"{job.source}: cannot read: {exc.strerror}")
+            results.append(r)
+            notify(r)
+            continue
+        entry = cache.get(job.output.as_posix())
+        if not force and isinstance(entry, dict) and entry.get("key") == key \
+                and sha256_file(out / job.output) == entry.get("sha256"):
+            r = Result(job, "cached", entry["sha256"], entry.get("pages", 0),
+                       entry.get("bytes", 0), list(entry.get("warnings", [])), key=key)
+            results.append(r)
+            notify(r)
+        else:
+            todo.append((job, key))
+
+    interrupted = False
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame):
+        raise _Interrupted()
+
+    try:
+        signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread (e.g. embedded use)
+        previous = None
+    try:
+        for r in _execute(config, options, out, todo, jobs, fail_fast):
+            results.append(r)
+            notify(r)
+            if r.status == "built":
+                cache[r.job.output.as_posix()] = {"key": r.key, "sha256": r.sha256,
+                                                  "pages": r.pages, "bytes": r.bytes,
+                                                  "warnings": r.warnings}
+            else:
+                cache.pop(r.job.output.as_posix(), None)
+    except (KeyboardInterrupt, _Interrupted):
+        interrupted = True
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        # Only entries whose PDF was completely written are recorded: never inconsistent.
+        atomic_write(cache_path, json.dumps(cache, indent=1, sort_keys=True).encode())
+        summary = Summary(results, time.perf_counter() - start, interrupted)
+        write_manifest(out / MANIFEST_NAME, summary)
+    return summary
+
+
+def _execute(config, options, out, todo, jobs, fail_fast):
+    if not todo:
+        return
+    if jobs <= 1 or len(todo) == 1:
+        _init_in_process(config, options, out)
+        for job, key in todo:
+            r = _run_job(job, key)
+            yield r
+            if fail_fast and r.status == "failed":
+                return
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
+                               initializer=_init_worker, initargs=(config, options, out))
+    pending = set()
+    try:
+        queue = list(todo)
+        # Keep the pool just full so --fail-fast and interrupts stop quickly.
+        while queue or pending:
+            while queue and len(pending) < jobs * 2:
+                job, key = queue.pop(0)
+                pending.add(pool.submit(_run_job, job, key))
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    r = future.result()
+                except Exception as exc:  # noqa: BLE001 - a worker died (e.g. SIGKILL)
+                    raise LeafletError(f"a build worker stopped unexpectedly: {exc}") from None
+                yield r
+                if fail_fast and r.status == "failed":
+                    return
+    finally:
+        for future in pending:
+            future.cancel()
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            if proc.is_alive():
+                proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _init_in_process(config, options, out):
+    if _STATE.get("renderer") is None or _STATE["renderer"].config != config:
+        from .render import Renderer
+
+        _STATE.update(renderer=Renderer(config), leaflets={})
+    _STATE.update(options=options, out=out)
+
+
+def write_manifest(path: Path, summary: Summary) -> None:
+    entries = sorted((r.manifest_entry() for r in summary.results),
+                     key=lambda e: (e["slug"], e["lang"], e["layout"]))
+    data = {"generator": f"leaflet {__version__}", "outputs": entries}
+    atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False).encode())
+
+
+def known_layouts() -> list[str]:
+    return list(LAYOUTS)
+
+
+__all__ = ["Job", "Plan", "Result", "Summary", "build", "plan", "atomic_write", "asdict"]

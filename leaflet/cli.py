@@ -1,0 +1,220 @@
+"""The command line: parse options, report results; the work happens in the stage modules."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class State:
+    def __init__(self, project: Path, verbosity: int):
+        self.project = project
+        self.verbosity = verbosity
+        self._config = None
+
+    @property
+    def config(self):
+        from .config import load_config
+
+        if self._config is None:
+            self._config = load_config(self.project)
+        return self._config
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="leaflet")
+@click.option("--project", "-p", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The clinic's leaflet folder (holds leaflet.toml).")
+@click.option("-v", "--verbose", count=True, help="Say more (repeat for more).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.pass_context
+def main(ctx: click.Context, project: Path, verbose: int, quiet: bool) -> None:
+    """Turn Markdown patient information into print-ready PDF leaflets.
+
+    Content lives in content/<slug>/<lang>.md; clinic details in leaflet.toml.
+    """
+    if not project.is_dir():
+        raise click.BadParameter(f"folder not found: {project}", param_hint="--project")
+    ctx.obj = State(project.resolve(), -1 if quiet else verbose)
+
+
+def matrix_options(func):
+    """SLUG arguments with --lang and --layout: the part of the matrix to work on."""
+
+    @click.argument("slugs", nargs=-1, metavar="[SLUG]...")
+    @click.option("--lang", "-l", "langs", multiple=True, metavar="LANG",
+                  help="Only this language (BCP 47 tag, e.g. es, pt-BR). Repeatable.")
+    @click.option("--layout", "layouts", multiple=True, metavar="NAME",
+                  help="Only this layout (see 'leaflet layouts'). Repeatable.")
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def validate_matrix(state: State, slugs, langs, layouts) -> None:
+    """Unknown slugs, languages or layouts are usage errors that list the known values."""
+    from .content import discover
+    from .layouts import LAYOUTS
+
+    found = discover(state.project)
+    for slug in slugs:
+        if slug not in found:
+            known = ", ".join(found) or "none (add content/<slug>/<lang>.md)"
+            raise click.UsageError(f"unknown leaflet {slug!r}; known leaflets: {known}")
+    for name in layouts:
+        if name not in LAYOUTS:
+            raise click.UsageError(f"unknown layout {name!r}; known layouts: "
+                                   f"{', '.join(LAYOUTS)}")
+    scope = {s: found[s] for s in (slugs or found)}
+    have = sorted({lang for langs_ in scope.values() for lang in langs_})
+    for lang in langs:
+        if lang not in have:
+            raise click.UsageError(f"unknown language {lang!r}; languages available: "
+                                   f"{', '.join(have) or 'none'}")
+        if slugs:
+            for slug in slugs:
+                if lang not in found[slug]:
+                    raise click.UsageError(
+                        f"leaflet {slug!r} has no {lang!r} translation; it has: "
+                        f"{', '.join(found[slug])}")
+
+
+@main.command()
+@matrix_options
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder.  [default: dist/ in the project]")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes.  [default: number of CPUs]")
+@click.option("--force", is_flag=True, help="Rebuild even outputs whose inputs are unchanged.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed output.")
+@click.option("--no-impose", is_flag=True,
+              help="Write booklet and tri-fold pages in reading order, not imposed on sheets.")
+@pass_state
+def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_impose):
+    """Build PDFs: every leaflet × language × layout, or the part you name.
+
+    Writes OUT/<slug>/<slug>.<lang>.<layout>.pdf and OUT/manifest.json.
+    """
+    from .build import build as run_build
+    from .build import plan
+    from .render import RenderOptions
+
+    config = state.config
+    validate_matrix(state, slugs, langs, layouts)
+    for name in config.layouts:
+        validate_matrix(state, (), (), (name,))
+    the_plan = plan(config, slugs, langs, layouts)
+    if not the_plan.jobs and not the_plan.skipped:
+        raise click.ClickException("nothing to build: add content/<slug>/<lang>.md")
+    out = (out if out is not None else state.project / "dist")
+    jobs = jobs or os.cpu_count() or 1
+    reporter = Reporter(state.verbosity, len(the_plan.jobs) + len(the_plan.skipped))
+    summary = run_build(config, the_plan, out, RenderOptions(impose=not no_impose), jobs=jobs,
+                        force=force, fail_fast=fail_fast, on_result=reporter)
+    reporter.close()
+    for r in summary.failed:
+        click.echo(f"Error: {r.error}", err=True)
+    if state.verbosity >= 0 or summary.failed:
+        click.echo(summary.line(), err=bool(summary.failed) and state.verbosity < 0)
+    if summary.failed or summary.interrupted:
+        sys.exit(1 if not summary.interrupted else 130)
+
+
+class Reporter:
+    """One plain line per output off a terminal (CI logs); a progress bar on one."""
+
+    def __init__(self, verbosity: int, total: int):
+        self.verbosity = verbosity
+        self.tty = sys.stdout.isatty() and verbosity == 0
+        self.bar = None
+        if self.tty and total > 1:
+            self.bar = click.progressbar(length=total, label="Building", show_pos=True)
+            self.bar.__enter__()
+
+    def __call__(self, r) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            return
+        if self.verbosity < 0:
+            return
+        path = r.job.output.as_posix()
+        if r.status == "failed":
+            return  # listed with the error after the run
+        if r.status == "skipped":
+            click.echo(f"skipped  {path}: {r.error}")
+            return
+        if r.status == "cached" and self.verbosity < 1:
+            click.echo(f"cached   {path}")
+            return
+        click.echo(f"{r.status:<8} {path} ({r.pages} p, {r.bytes // 1024} KB, {r.seconds:.2f} s)")
+        for warning in r.warnings:
+            click.echo(f"  warning: {warning}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@main.command(name="list")
+@pass_state
+def list_(state: State):
+    """Show each leaflet, its languages, their status and dates."""
+    from .content import discover, load_leaflet
+    from .errors import LeafletError
+
+    found = discover(state.project)
+    if not found:
+        click.echo("No leaflets yet: add content/<slug>/<lang>.md")
+        return
+    for slug, langs in found.items():
+        click.echo(slug)
+        loaded = {}
+        for lang, path in langs.items():
+            try:
+                loaded[lang] = load_leaflet(path)
+            except LeafletError as exc:
+                loaded[lang] = exc
+        source_version = {}
+        for lang, item in loaded.items():
+            if not isinstance(item, LeafletError) and not item.is_translation:
+                source_version[lang] = item.version
+        for lang, item in loaded.items():
+            if isinstance(item, LeafletError):
+                click.echo(f"  {lang:<8} ERROR  {item.format_message()}")
+                continue
+            if item.is_translation:
+                status = item.translation_status
+                current = source_version.get(item.translation_of)
+                if current is not None and current != item.source_version:
+                    status += f", out of date (translated from {item.source_version}, " \
+                              f"source is now {current})"
+            else:
+                status = "source"
+            click.echo(f"  {lang:<8} v{item.version:<6} published {item.published}  "
+                       f"next review {item.next_review}  {status}  {item.title}")
+
+
+@main.command()
+def layouts():
+    """List the layouts with a one-line description each."""
+    from .layouts import LAYOUTS
+
+    for layout in LAYOUTS.values():
+        click.echo(f"{layout.name:<12} {layout.description}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,221 @@
+"""Stage 0: read and validate ``leaflet.toml`` (clinic, paper, defaults); all errors at once."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import LeafletError
+
+CONFIG_NAME = "leaflet.toml"
+PAPERS = ("a4", "letter")
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+_TOML_LINE = re.compile(r"\(at line (\d+)")
+
+
+@dataclass(frozen=True)
+class Clinic:
+    name: str = "Your clinic"
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    website: str = ""
+    feedback: str = ""
+    logo: Path | None = None
+    brand_colour: str = "#005eb8"
+
+
+@dataclass(frozen=True)
+class FontSpec:
+    """A clinic's own font file, placed first in the stack of the scripts it serves."""
+
+    family: str
+    path: Path
+    scripts: tuple[str, ...]
+    weight: str = "400"
+    style: str = "normal"
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    path: Path | None
+    clinic: Clinic = field(default_factory=Clinic)
+    paper: str = "a4"
+    languages: tuple[str, ...] = ()
+    layouts: tuple[str, ...] = ("standard",)
+    link: str = ""
+    allow_network: bool = False
+    fonts: tuple[FontSpec, ...] = ()
+    review_warning_days: int = 90
+    readability_grade: float = 8.0
+
+
+_CLINIC_KEYS = {f for f in Clinic.__dataclass_fields__}
+_BUILD_KEYS = {"paper", "languages", "layouts", "link", "allow_network"}
+_CHECK_KEYS = {"review_warning_days", "readability_grade"}
+_TOP_KEYS = {"clinic", "build", "check", "fonts"}
+
+
+def load_config(root: Path) -> Config:
+    """Read ``root/leaflet.toml``; a missing file means built-in defaults."""
+    root = root.resolve()
+    path = root / CONFIG_NAME
+    if not path.exists():
+        return Config(root=root, path=None)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise LeafletError("not valid UTF-8 text", path) from None
+    except OSError as exc:
+        raise LeafletError(f"cannot read: {exc.strerror}", path) from None
+    except tomllib.TOMLDecodeError as exc:
+        match = _TOML_LINE.search(str(exc))
+        raise LeafletError(
+            f"not valid TOML: {exc}", path, int(match.group(1)) if match else None
+        ) from None
+
+    problems: list[str] = []
+    _unknown(data, _TOP_KEYS, "", problems)
+
+    clinic_data = _table(data, "clinic", problems)
+    _unknown(clinic_data, _CLINIC_KEYS, "clinic.", problems)
+    clinic_kwargs: dict = {}
+    for key in _CLINIC_KEYS - {"logo"}:
+        if key in clinic_data:
+            value = clinic_data[key]
+            if not isinstance(value, str):
+                problems.append(f"clinic.{key} must be text, not {_kind(value)}")
+            else:
+                clinic_kwargs[key] = value.strip()
+    colour = clinic_kwargs.get("brand_colour")
+    if colour is not None and not _HEX.match(colour):
+        problems.append(f"clinic.brand_colour must look like #005eb8, not {colour!r}")
+    if "logo" in clinic_data:
+        logo = clinic_data["logo"]
+        if not isinstance(logo, str) or not logo:
+            problems.append("clinic.logo must be a file name such as 'logo.svg'")
+        else:
+            logo_path = (root / logo).resolve()
+            if not logo_path.is_relative_to(root):
+                problems.append(f"clinic.logo {logo!r} is outside the project folder")
+            elif not logo_path.is_file():
+                problems.append(f"clinic.logo file not found: {logo}")
+            elif logo_path.suffix.lower() not in (".svg", ".png"):
+                problems.append(f"clinic.logo must be an SVG or PNG file, not {logo!r}")
+            else:
+                clinic_kwargs["logo"] = logo_path
+
+    build = _table(data, "build", problems)
+    _unknown(build, _BUILD_KEYS, "build.", problems)
+    kwargs: dict = {}
+    paper = build.get("paper", "a4")
+    if paper not in PAPERS:
+        problems.append(f"build.paper must be one of {', '.join(PAPERS)}, not {paper!r}")
+    else:
+        kwargs["paper"] = paper
+    for key in ("languages", "layouts"):
+        if key in build:
+            value = build[key]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                problems.append(f"build.{key} must be a list of names, e.g. [\"en\", \"es\"]")
+            else:
+                kwargs[key] = tuple(value)
+    if "link" in build:
+        link = build["link"]
+        if not isinstance(link, str):
+            problems.append("build.link must be text such as 'https://example.org/{slug}/{lang}/'")
+        else:
+            try:
+                link.format(slug="x", lang="en")
+            except (KeyError, IndexError, ValueError):
+                problems.append("build.link may only use the placeholders {slug} and {lang}")
+            else:
+                kwargs["link"] = link
+    if "allow_network" in build:
+        if not isinstance(build["allow_network"], bool):
+            problems.append("build.allow_network must be true or false")
+        else:
+            kwargs["allow_network"] = build["allow_network"]
+
+    check = _table(data, "check", problems)
+    _unknown(check, _CHECK_KEYS, "check.", problems)
+    if "review_warning_days" in check:
+        days = check["review_warning_days"]
+        if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+            problems.append("check.review_warning_days must be a whole number of days")
+        else:
+            kwargs["review_warning_days"] = days
+    if "readability_grade" in check:
+        grade = check["readability_grade"]
+        if not isinstance(grade, (int, float)) or isinstance(grade, bool):
+            problems.append("check.readability_grade must be a number, e.g. 8")
+        else:
+            kwargs["readability_grade"] = float(grade)
+
+    kwargs["fonts"] = _fonts(data.get("fonts", []), root, problems)
+
+    if problems:
+        if len(problems) == 1:
+            raise LeafletError(problems[0], path)
+        listing = "\n".join(f"  - {p}" for p in problems)
+        raise LeafletError(f"{len(problems)} problems:\n{listing}", path)
+    return Config(root=root, path=path, clinic=Clinic(**clinic_kwargs), **kwargs)
+
+
+def _fonts(value: object, root: Path, problems: list[str]) -> tuple[FontSpec, ...]:
+    if not isinstance(value, list):
+        problems.append("fonts must be a list of [[fonts]] tables")
+        return ()
+    specs = []
+    for i, item in enumerate(value, 1):
+        if not isinstance(item, dict):
+            problems.append(f"fonts #{i} must be a table with family, file and scripts")
+            continue
+        _unknown(item, {"family", "file", "scripts", "weight", "style"}, f"fonts #{i}.", problems)
+        family, file, scripts = item.get("family"), item.get("file"), item.get("scripts")
+        if not isinstance(family, str) or not family:
+            problems.append(f"fonts #{i}: family must be a font name")
+            continue
+        if not isinstance(file, str) or not file:
+            problems.append(f"fonts #{i}: file must be a font file inside the project")
+            continue
+        path = (root / file).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            problems.append(f"fonts #{i}: file not found inside the project: {file}")
+            continue
+        if not isinstance(scripts, list) or not scripts or not all(
+            isinstance(s, str) for s in scripts
+        ):
+            problems.append(f"fonts #{i}: scripts must be a list such as [\"Latn\", \"Arab\"]")
+            continue
+        specs.append(
+            FontSpec(
+                family=family,
+                path=path,
+                scripts=tuple(scripts),
+                weight=str(item.get("weight", "400")),
+                style=str(item.get("style", "normal")),
+            )
+        )
+    return tuple(specs)
+
+
+def _table(data: dict, key: str, problems: list[str]) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        problems.append(f"[{key}] must be a table")
+        return {}
+    return value
+
+
+def _unknown(data: dict, known: set[str], prefix: str, problems: list[str]) -> None:
+    for key in sorted(set(data) - known):
+        problems.append(f"unknown setting {prefix}{key} (known: {', '.join(sorted(known))})")
+
+
+def _kind(value: object) -> str:
+    return {bool: "true/false", int: "a number", float: "a number", list: "a list",
+            dict: "a table"}.get(type(value), type(value).__name__)

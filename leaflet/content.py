@@ -1,0 +1,245 @@
+"""Stage 1: front matter + Markdown → ``Leaflet``; the only place that parses Markdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import LeafletError
+
+CONTENT_DIR = "content"
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+MAX_BYTES = 2_000_000
+MARKDOWN_EXTENSIONS = ["tables", "attr_list", "sane_lists", "admonition", "def_list"]
+TRANSLATION_STATUSES = ("draft", "reviewed")
+
+REQUIRED = ("title", "summary", "version", "published", "reviewed", "next_review", "owner",
+            "sources")
+OPTIONAL = ("key_points", "keywords", "link", "translation_of", "source_version",
+            "translation_status", "translation_reviewer", "translation_reviewed")
+_DATES = ("published", "reviewed", "next_review", "translation_reviewed")
+
+
+@dataclass(frozen=True)
+class Leaflet:
+    """One leaflet in one language, ready for templates."""
+
+    slug: str
+    lang: str
+    path: Path
+    title: str
+    summary: str
+    version: str
+    published: dt.date
+    reviewed: dt.date
+    next_review: dt.date
+    owner: str
+    sources: tuple[str, ...]
+    body_markdown: str
+    body_html: str
+    body_line: int  # line of the file where the Markdown body starts
+    key_points: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    link: str = ""
+    translation_of: str = ""
+    source_version: str = ""
+    translation_status: str = ""
+    translation_reviewer: str = ""
+    translation_reviewed: dt.date | None = None
+    field_lines: dict[str, int] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_translation(self) -> bool:
+        return bool(self.translation_of)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.translation_status == "draft"
+
+    def line_of(self, key: str) -> int | None:
+        return self.field_lines.get(key)
+
+
+def discover(root: Path) -> dict[str, dict[str, Path]]:
+    """``{slug: {lang: path}}`` for every ``content/<slug>/<lang>.md``, sorted."""
+    found: dict[str, dict[str, Path]] = {}
+    base = root / CONTENT_DIR
+    if not base.is_dir():
+        return found
+    for folder in sorted(base.iterdir()):
+        if not folder.is_dir() or not SLUG_RE.match(folder.name):
+            continue
+        langs = {p.stem: p for p in sorted(folder.glob("*.md")) if LANG_RE.match(p.stem)}
+        if langs:
+            found[folder.name] = langs
+    return found
+
+
+def split_front_matter(text: str, path: Path) -> tuple[dict, str, int, list[str]]:
+    """``text -> (meta, body, body_line, front_matter_lines)``; YAML via ``safe_load`` only."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise LeafletError("must start with a '---' line, then the front matter", path, 1)
+    for end in range(1, len(lines)):
+        if lines[end].strip() in ("---", "..."):
+            break
+    else:
+        raise LeafletError("front matter has no closing '---' line", path, 1)
+    front = lines[1:end]
+    try:
+        meta = yaml.safe_load("\n".join(front))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or "cannot be read"
+        raise LeafletError(f"front matter is not valid YAML: {problem}", path, line) from None
+    except RecursionError:
+        raise LeafletError("front matter is nested too deeply", path, 2) from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise LeafletError("front matter must be 'key: value' lines", path, 2)
+    body = "\n".join(lines[end + 1:])
+    return meta, body, end + 2, front
+
+
+def load_leaflet(path: Path) -> Leaflet:
+    """Read and validate ``content/<slug>/<lang>.md``."""
+    slug, lang = path.parent.name, path.stem
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LeafletError(f"cannot read: {exc.strerror or exc}", path) from None
+    if len(raw) > MAX_BYTES:
+        raise LeafletError(f"file is larger than {MAX_BYTES // 1_000_000} MB", path)
+    if b"\x00" in raw:
+        raise LeafletError("not a text file (contains NUL bytes)", path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LeafletError("not valid UTF-8 text", path, line) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    meta, body, body_line, front = split_front_matter(text, path)
+    lines = _field_lines(front)
+
+    def fail(key: str, message: str):
+        raise LeafletError(message, path, lines.get(key, 2))
+
+    unknown = sorted(k for k in meta if k not in REQUIRED + OPTIONAL)
+    if unknown:
+        key = str(unknown[0])
+        fail(key, f"unknown front matter field {key!r} "
+                  f"(known: {', '.join(REQUIRED + OPTIONAL)})")
+    for key in REQUIRED:
+        if meta.get(key) in (None, "", []):
+            raise LeafletError(f"front matter field {key!r} is missing", path,
+                               lines.get(key, 2))
+
+    values: dict = {}
+    for key in ("title", "summary", "owner", "link", "translation_of", "translation_reviewer"):
+        if key in meta and meta[key] is not None:
+            value = meta[key]
+            if not isinstance(value, str) or not value.strip():
+                fail(key, f"{key!r} must be text, not {_kind(value)}")
+            values[key] = " ".join(value.split())
+    for key in ("version", "source_version"):
+        if key in meta and meta[key] is not None:
+            value = meta[key]
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                fail(key, f"{key!r} must be a version such as \"1.0\", not {_kind(value)}")
+            # YAML reads 1.10 as the number 1.1: take the text as written instead.
+            values[key] = _raw_scalar(front, lines.get(key)) or str(value)
+    for key in _DATES:
+        if key in meta and meta[key] is not None:
+            values[key] = _date(meta[key], key, fail)
+    for key in ("sources", "key_points", "keywords"):
+        if key in meta and meta[key] is not None:
+            items = meta[key]
+            if isinstance(items, str) and key == "keywords":
+                items = [k.strip() for k in items.split(",") if k.strip()]
+            if not isinstance(items, list) or not all(
+                isinstance(i, (str, int, float)) and not isinstance(i, bool) for i in items
+            ):
+                fail(key, f"{key!r} must be a list of text items ('- item' lines)")
+            values[key] = tuple(" ".join(str(i).split()) for i in items)
+    status = meta.get("translation_status")
+    if status is not None:
+        if status not in TRANSLATION_STATUSES:
+            fail("translation_status",
+                 f"translation_status must be 'draft' or 'reviewed', not {status!r}")
+        values["translation_status"] = status
+    if values.get("translation_of"):
+        for key in ("source_version", "translation_status"):
+            if key not in values:
+                fail("translation_of", f"a translation needs {key!r} as well as translation_of")
+        if values["translation_status"] == "reviewed" and not (
+            values.get("translation_reviewer") and values.get("translation_reviewed")
+        ):
+            fail("translation_status", "a reviewed translation needs translation_reviewer "
+                                       "and translation_reviewed (the date)")
+    if values["next_review"] < values["reviewed"]:
+        fail("next_review", "next_review is before reviewed")
+
+    return Leaflet(
+        slug=slug,
+        lang=lang,
+        path=path,
+        body_markdown=body,
+        body_html=markdown_to_html(body, path, body_line),
+        body_line=body_line,
+        field_lines=lines,
+        **values,
+    )
+
+
+def markdown_to_html(text: str, path: Path | None = None, line: int = 1) -> str:
+    """Markdown (tables, attribute lists, sane lists, call-outs) → HTML."""
+    import markdown
+
+    try:
+        return markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS, output_format="html")
+    except RecursionError:
+        raise LeafletError("Markdown is nested too deeply", path, line) from None
+
+
+def _field_lines(front: list[str]) -> dict[str, int]:
+    lines = {}
+    for i, text in enumerate(front):
+        match = re.match(r"^([A-Za-z_][\w-]*)\s*:", text)
+        if match and match.group(1) not in lines:
+            lines[match.group(1)] = i + 2  # +1 for 1-based, +1 for the opening '---'
+    return lines
+
+
+def _raw_scalar(front: list[str], line: int | None) -> str:
+    if not line:
+        return ""
+    value = front[line - 2].split(":", 1)[1].split(" #", 1)[0].strip()
+    return value.strip("\"'")
+
+
+def _date(value: object, key: str, fail) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    fail(key, f"{key!r} must be a date written YYYY-MM-DD, not {str(value)[:40]!r}")
+    raise AssertionError  # fail() always raises
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    return {int: "a number", float: "a number", list: "a list", dict: "a table",
+            str: "empty text"}.get(type(value), type(value).__name__)

@@ -1,0 +1,274 @@
+"""Stage 3: Jinja2 (project templates first, built-ins second) → HTML → WeasyPrint → PDF."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from . import __version__, i18n
+from .config import Config
+from .content import Leaflet
+from .errors import LeafletError
+from .layouts import Layout
+from .resources import builtin_dir
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Choices that change the bytes of an output (they are part of the cache key)."""
+
+    impose: bool = True
+
+    def key(self) -> str:
+        return repr(sorted(vars(self).items()))
+
+
+@dataclass
+class Rendered:
+    pdf: bytes
+    pages: int
+    warnings: list[str] = field(default_factory=list)
+
+
+class _ProjectLoader(jinja2.FileSystemLoader):
+    """A file loader that refuses templates resolving outside its folder (symlinks)."""
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = super().get_source(environment, template)
+        base = Path(self.searchpath[0]).resolve()
+        if not Path(filename).resolve().is_relative_to(base):
+            raise LeafletError("template points outside the project (symlink?)", filename)
+        return source, filename, uptodate
+
+
+def template_dirs(root: Path) -> list[Path]:
+    return [root / "templates", builtin_dir("templates")]
+
+
+def style_path(root: Path, name: str) -> Path:
+    """A stylesheet from the project's ``styles/`` if it has one, else the built-in one."""
+    for base in (root / "styles", builtin_dir("styles")):
+        path = base / name
+        if path.is_file():
+            resolved = path.resolve()
+            if base == root / "styles" and not resolved.is_relative_to(base.resolve()):
+                raise LeafletError("stylesheet points outside the project (symlink?)", path)
+            return path
+    raise LeafletError(f"stylesheet {name} not found in styles/ or the built-in styles")
+
+
+def make_environment(root: Path) -> SandboxedEnvironment:
+    # Sandboxed: a template override from any contributor cannot reach Python internals.
+    env = SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader([_ProjectLoader(str(d)) for d in template_dirs(root)]),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def counter_text(template: str) -> str:
+    """``"Page %(page)s of %(pages)s"`` → CSS ``content`` with page counters."""
+    parts = re.split(r"(%\((?:page|pages)\)s)", template)
+    out = []
+    for part in parts:
+        if part == "%(page)s":
+            out.append("counter(page)")
+        elif part == "%(pages)s":
+            out.append("counter(pages)")
+        elif part:
+            out.append('"%s"' % part.replace("\\", "\\\\").replace('"', '\\"'))
+    return " ".join(out) or '""'
+
+
+def source_date_epoch(leaflet: Leaflet) -> int:
+    """Timestamps inside the PDF come from the content, never from the clock."""
+    day = max(leaflet.published, leaflet.reviewed)
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+
+
+@contextlib.contextmanager
+def _env_var(name: str, value: str):
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+class Renderer:
+    """Renders leaflets for one project; one per worker process, reused between documents.
+
+    Keeps what is costly to rebuild: the Jinja environment, the font configuration and
+    parsed stylesheets (keyed on file contents, so an edit is always seen).
+    """
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.root = config.root
+        self.env = make_environment(self.root)
+        self._font_config = None
+        self._css_cache: dict[tuple, object] = {}
+
+    # -------------------------------------------------------------- HTML
+
+    def context(self, leaflet: Leaflet, layout: Layout, catalog: i18n.Catalog,
+                options: RenderOptions, body_pt: float) -> dict:
+        lang = leaflet.lang
+        clinic = self.config.clinic
+        link = leaflet.link or (
+            self.config.link.format(slug=leaflet.slug, lang=lang) if self.config.link else ""
+        )
+        return {
+            "leaflet": leaflet,
+            "clinic": clinic,
+            "layout": layout,
+            "lang": lang,
+            "dir": i18n.direction(lang),
+            "paper": self.config.paper,
+            "body_pt": body_pt,
+            "link": link,
+            "logo": clinic.logo.as_uri() if clinic.logo else "",
+            "draft": leaflet.is_draft,
+            "language_name": i18n.language_name(lang),
+            "version": __version__,
+            "date": lambda d: i18n.format_date(d, lang) if d else "",
+            "number": lambda n: i18n.format_number(n, lang),
+            "english": lambda s: s,  # marks text deliberately shown in English too
+            "page_counter": counter_text(catalog.gettext("Page %(page)s of %(pages)s")),
+            "options": options,
+        }
+
+    def render_html(self, leaflet: Leaflet, layout: Layout, catalog: i18n.Catalog,
+                    options: RenderOptions = RenderOptions(), body_pt: float | None = None,
+                    extra: dict | None = None) -> str:
+        self.env.install_gettext_callables(catalog.gettext, catalog.ngettext, newstyle=True)
+        try:
+            template = self.env.get_template(layout.template)
+            context = self.context(leaflet, layout, catalog, options, body_pt or layout.body_pt)
+            context.update(extra or {})
+            return template.render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise LeafletError(f"template error: {exc.message}", exc.filename, exc.lineno) \
+                from None
+        except jinja2.TemplateNotFound as exc:
+            raise LeafletError(f"template {exc.name} not found in templates/ or the built-ins") \
+                from None
+        except jinja2.UndefinedError as exc:
+            raise LeafletError(f"template {layout.template}: {exc.message}") from None
+        except jinja2.exceptions.SecurityError as exc:
+            raise LeafletError(f"template {layout.template} is not allowed to: {exc}") from None
+
+    # -------------------------------------------------------------- PDF
+
+    def page_css(self, leaflet: Leaflet, layout: Layout, body_pt: float) -> str:
+        width, height = layout.page_size(self.config.paper)
+        faces = self.fonts(leaflet.lang)
+        stack = ", ".join(f'"{f}"' for f in i18n.families(faces))
+        return (
+            f"@page {{ size: {width}mm {height}mm; }}\n"
+            f":root {{ --brand: {self.config.clinic.brand_colour}; "
+            f"--body-size: {body_pt}pt; font-family: {stack}; }}\n"
+        )
+
+    def fonts(self, lang: str) -> list[i18n.FontFace]:
+        return i18n.font_stack(lang, self.config.fonts)
+
+    def _stylesheets(self, leaflet: Leaflet, layout: Layout, fetcher, body_pt: float) -> list:
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        if self._font_config is None:
+            self._font_config = FontConfiguration()
+        sheets = []
+        faces = self.fonts(leaflet.lang)
+        font_css = i18n.font_face_css(faces)
+        for name, text, base in (
+            ("fonts", font_css, None),
+            *((n, *self._read_style(n)) for n in ("base.css", layout.stylesheet)),
+        ):
+            key = (name, text)
+            if key not in self._css_cache:
+                self._css_cache[key] = CSS(string=text, base_url=base, url_fetcher=fetcher,
+                                           font_config=self._font_config)
+            sheets.append(self._css_cache[key])
+        # The page size, brand colour and font stack change per output: a tiny sheet.
+        sheets.append(CSS(string=self.page_css(leaflet, layout, body_pt),
+                          font_config=self._font_config))
+        return sheets
+
+    def _read_style(self, name: str) -> tuple[str, str]:
+        path = style_path(self.root, name)
+        try:
+            return path.read_text(encoding="utf-8"), path.resolve().as_uri()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LeafletError(f"stylesheet cannot be read: {exc}", path) from None
+
+    def allowed_roots(self) -> list[Path]:
+        extra = [f.path.parent for f in self.config.fonts]
+        return [self.root, builtin_dir("styles"), builtin_dir("templates"),
+                *i18n.font_roots(), *extra]
+
+    def render_document(self, leaflet: Leaflet, layout: Layout, catalog: i18n.Catalog,
+                        options: RenderOptions, body_pt: float, extra: dict | None = None):
+        """HTML → laid-out WeasyPrint document, with every warning collected."""
+        from weasyprint import HTML
+        from weasyprint.logger import LOGGER
+
+        from .fetch import make_fetcher
+
+        refused: list[str] = []
+        fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network, refused)
+        html_text = self.render_html(leaflet, layout, catalog, options, body_pt, extra)
+        collect = _Collect()
+        LOGGER.addHandler(collect)
+        try:
+            sheets = self._stylesheets(leaflet, layout, fetcher, body_pt)
+            html = HTML(string=html_text, base_url=leaflet.path.parent.resolve().as_uri(),
+                        url_fetcher=fetcher)
+            document = html.render(font_config=self._font_config, stylesheets=sheets)
+        finally:
+            LOGGER.removeHandler(collect)
+        warnings = refused + [m for m in collect.messages if not _duplicate_refusal(m)]
+        return document, warnings
+
+    def write(self, document, leaflet: Leaflet, **pdf_options) -> bytes:
+        from weasyprint.logger import LOGGER
+
+        collect = _Collect()
+        LOGGER.addHandler(collect)
+        try:
+            with _env_var("SOURCE_DATE_EPOCH", str(source_date_epoch(leaflet))):
+                return document.write_pdf(**pdf_options)
+        finally:
+            LOGGER.removeHandler(collect)
+
+
+def _duplicate_refusal(message: str) -> bool:
+    # The fetcher already recorded why; WeasyPrint's own "Failed to load" line repeats it.
+    return "outside the project" in message or "network access is off" in message \
+        or "not found:" in message
