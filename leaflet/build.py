@@ -9,7 +9,7 @@ import signal
 import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -17,7 +17,6 @@ from . import __version__
 from .config import Config
 from .content import discover
 from .errors import LeafletError
-from .layouts import LAYOUTS
 from .render import RenderOptions
 from .resources import builtin_dir
 
@@ -68,12 +67,22 @@ class Plan:
     skipped: list[Result]
 
 
+def in_shard(job: Job, index: int, total: int) -> bool:
+    """Shard ``index`` of ``total`` (1-based), chosen by a hash of the output name.
+
+    Hash-based, not position-based: adding a leaflet never moves other outputs
+    between shards, and the shards together are the whole matrix exactly once.
+    """
+    digest = hashlib.sha256(job.name.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % total == index - 1
+
+
 def output_path(slug: str, lang: str, layout: str) -> Path:
     return Path(slug) / f"{slug}.{lang}.{layout}.pdf"
 
 
 def plan(config: Config, slugs: Iterable[str] = (), langs: Iterable[str] = (),
-         layouts: Iterable[str] = ()) -> Plan:
+         layouts: Iterable[str] = (), shard: tuple[int, int] | None = None) -> Plan:
     """Every leaflet × language × layout asked for (arguments narrow the matrix).
 
     A language a leaflet lacks is skipped and reported, never replaced by another.
@@ -88,6 +97,8 @@ def plan(config: Config, slugs: Iterable[str] = (), langs: Iterable[str] = (),
         for lang in (asked_langs or list(have)):
             for layout in layouts:
                 job = Job(slug, lang, layout, have.get(lang, Path()), output_path(slug, lang, layout))
+                if shard is not None and not in_shard(job, *shard):
+                    continue
                 if lang in have:
                     jobs.append(job)
                 else:
@@ -184,13 +195,14 @@ def sha256_file(path: Path) -> str | None:
         return None
 
 
-def clean_stale_temporaries(out: Path, older_than: float = 3600) -> None:
-    """Temporaries of a killed run (never under a final name) are swept later."""
-    now = time.time()
+def clean_temporaries(out: Path) -> None:
+    """Sweep temporaries of killed workers or runs (never under a final name).
+
+    Called with the output lock held, so no other build is writing here.
+    """
     for tmp in out.rglob(f"*{TMP_MARK}*"):
         with _quiet():
-            if now - tmp.stat().st_mtime > older_than:
-                tmp.unlink()
+            tmp.unlink()
 
 
 # ------------------------------------------------------------------ workers
@@ -264,14 +276,61 @@ class _Interrupted(Exception):
     pass
 
 
+LOCK_NAME = ".leaflet.lock"
+
+
+class OutputLock:
+    """One build at a time per output folder: a second one waits (two CI jobs, one disk)."""
+
+    def __init__(self, out: Path, on_wait: Callable[[], None] | None = None):
+        self.path = out / LOCK_NAME
+        self.on_wait = on_wait
+        self.fh = None
+
+    def __enter__(self):
+        import fcntl
+
+        self.fh = open(self.path, "a+b")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if self.on_wait:
+                self.on_wait()
+            fcntl.flock(self.fh, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
 def build(config: Config, the_plan: Plan, out: Path, options: RenderOptions = RenderOptions(),
           jobs: int = 1, force: bool = False, fail_fast: bool = False,
-          on_result: Callable[[Result], None] | None = None) -> Summary:
+          on_result: Callable[[Result], None] | None = None,
+          manifest_name: str = MANIFEST_NAME,
+          on_wait: Callable[[], None] | None = None) -> Summary:
     """Build the planned outputs into ``out``; every result is reported, none is lost."""
-    start = time.perf_counter()
     out = out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    clean_stale_temporaries(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = OutputLock(out, on_wait)
+        lock.__enter__()
+    except OSError as exc:
+        raise LeafletError(f"cannot write to the output folder: {exc.strerror or exc}",
+                           out) from None
+    try:
+        return _build_locked(config, the_plan, out, options, jobs, force, fail_fast,
+                             on_result, manifest_name)
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_result,
+                  manifest_name) -> Summary:
+    start = time.perf_counter()
+    clean_temporaries(out)
     cache_path = out / CACHE_NAME
     cache = read_json(cache_path)
     shared = shared_key(config, options)
@@ -325,9 +384,10 @@ def build(config: Config, the_plan: Plan, out: Path, options: RenderOptions = Re
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
         # Only entries whose PDF was completely written are recorded: never inconsistent.
+        clean_temporaries(out)
         atomic_write(cache_path, json.dumps(cache, indent=1, sort_keys=True).encode())
         summary = Summary(results, time.perf_counter() - start, interrupted)
-        write_manifest(out / MANIFEST_NAME, summary)
+        write_manifest(out / manifest_name, summary)
     return summary
 
 
@@ -388,8 +448,44 @@ def write_manifest(path: Path, summary: Summary) -> None:
     atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False).encode())
 
 
-def known_layouts() -> list[str]:
-    return list(LAYOUTS)
+def merge_manifests(paths: list[Path]) -> dict:
+    """Combine shard manifests; an output listed twice keeps its last, best-known state."""
+    rank = {"failed": 3, "built": 2, "cached": 1, "skipped": 0}
+    merged: dict[str, dict] = {}
+    for path in paths:
+        data = read_json(path)
+        outputs = data.get("outputs")
+        if not isinstance(outputs, list):
+            raise LeafletError("not a leaflet manifest (no 'outputs' list)", path)
+        for entry in outputs:
+            if not isinstance(entry, dict) or "path" not in entry:
+                raise LeafletError("manifest entry without a path", path)
+            old = merged.get(entry["path"])
+            if old is None or rank.get(entry.get("status"), 0) >= rank.get(old.get("status"), 0):
+                merged[entry["path"]] = entry
+    entries = sorted(merged.values(), key=lambda e: (e.get("slug", ""), e.get("lang", ""),
+                                                     e.get("layout", "")))
+    return {"generator": f"leaflet {__version__}", "outputs": entries}
 
 
-__all__ = ["Job", "Plan", "Result", "Summary", "build", "plan", "atomic_write", "asdict"]
+def junit_xml(summary: Summary) -> bytes:
+    """One test case per output, so any CI shows which leaflet broke."""
+    from xml.etree import ElementTree as ET
+
+    suite = ET.Element("testsuite", name="leaflet", tests=str(len(summary.results)),
+                       failures=str(summary.count("failed")), errors="0",
+                       skipped=str(summary.count("skipped")), time=f"{summary.seconds:.3f}")
+    for r in sorted(summary.results, key=lambda r: r.job.name):
+        case = ET.SubElement(suite, "testcase", classname=f"leaflet.{r.job.slug}",
+                             name=f"{r.job.lang}.{r.job.layout}", time=f"{r.seconds:.3f}",
+                             file=str(r.job.source))
+        if r.status == "failed":
+            failure = ET.SubElement(case, "failure", message=r.error.splitlines()[0][:500])
+            failure.text = r.error
+        elif r.status == "skipped":
+            ET.SubElement(case, "skipped", message=r.error)
+        if r.warnings:
+            ET.SubElement(case, "system-out").text = "\n".join(r.warnings)
+    return ET.tostring(ET.ElementTree(suite).getroot(), encoding="utf-8", xml_declaration=True)
+
+

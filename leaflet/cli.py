@@ -64,6 +64,21 @@ def matrix_options(func):
     return wrapper
 
 
+class ShardParam(click.ParamType):
+    name = "K/N"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        try:
+            k, n = (int(x) for x in str(value).split("/"))
+        except ValueError:
+            self.fail(f"{value!r} is not K/N, e.g. 1/4", param, ctx)
+        if not 1 <= k <= n:
+            self.fail(f"{value!r}: K must be between 1 and N", param, ctx)
+        return (k, n)
+
+
 def validate_matrix(state: State, slugs, langs, layouts) -> None:
     """Unknown slugs, languages or layouts are usage errors that list the known values."""
     from .content import discover
@@ -78,18 +93,16 @@ def validate_matrix(state: State, slugs, langs, layouts) -> None:
         if name not in LAYOUTS:
             raise click.UsageError(f"unknown layout {name!r}; known layouts: "
                                    f"{', '.join(LAYOUTS)}")
-    scope = {s: found[s] for s in (slugs or found)}
-    have = sorted({lang for langs_ in scope.values() for lang in langs_})
+    have = sorted({lang for langs_ in found.values() for lang in langs_})
     for lang in langs:
+        # Asked for by name: never an English PDF labelled as another language.
+        for slug in slugs:
+            if lang not in found[slug]:
+                raise click.UsageError(f"leaflet {slug!r} has no {lang!r} translation; "
+                                       f"it has: {', '.join(found[slug])}")
         if lang not in have:
             raise click.UsageError(f"unknown language {lang!r}; languages available: "
                                    f"{', '.join(have) or 'none'}")
-        if slugs:
-            for slug in slugs:
-                if lang not in found[slug]:
-                    raise click.UsageError(
-                        f"leaflet {slug!r} has no {lang!r} translation; it has: "
-                        f"{', '.join(found[slug])}")
 
 
 @main.command()
@@ -102,29 +115,43 @@ def validate_matrix(state: State, slugs, langs, layouts) -> None:
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed output.")
 @click.option("--no-impose", is_flag=True,
               help="Write booklet and tri-fold pages in reading order, not imposed on sheets.")
+@click.option("--shard", type=ShardParam(), default=None, metavar="K/N",
+              help="Build only shard K of N (e.g. 2/4), for CI runners that split the work.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a JUnit XML report here (one test case per output).")
 @pass_state
-def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_impose):
+def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_impose, shard,
+          report):
     """Build PDFs: every leaflet × language × layout, or the part you name.
 
     Writes OUT/<slug>/<slug>.<lang>.<layout>.pdf and OUT/manifest.json.
+    Outputs whose inputs have not changed are kept (use --force to rebuild).
     """
+    from .build import MANIFEST_NAME, junit_xml, plan
     from .build import build as run_build
-    from .build import plan
     from .render import RenderOptions
 
     config = state.config
     validate_matrix(state, slugs, langs, layouts)
     for name in config.layouts:
         validate_matrix(state, (), (), (name,))
-    the_plan = plan(config, slugs, langs, layouts)
-    if not the_plan.jobs and not the_plan.skipped:
+    the_plan = plan(config, slugs, langs, layouts, shard=shard)
+    if not the_plan.jobs and not the_plan.skipped and shard is None:
         raise click.ClickException("nothing to build: add content/<slug>/<lang>.md")
     out = (out if out is not None else state.project / "dist")
     jobs = jobs or os.cpu_count() or 1
+    manifest = MANIFEST_NAME if shard is None else f"manifest.shard-{shard[0]}-of-{shard[1]}.json"
     reporter = Reporter(state.verbosity, len(the_plan.jobs) + len(the_plan.skipped))
-    summary = run_build(config, the_plan, out, RenderOptions(impose=not no_impose), jobs=jobs,
-                        force=force, fail_fast=fail_fast, on_result=reporter)
+    summary = run_build(
+        config, the_plan, out, RenderOptions(impose=not no_impose), jobs=jobs, force=force,
+        fail_fast=fail_fast, on_result=reporter, manifest_name=manifest,
+        on_wait=lambda: click.echo(f"waiting for another build writing to {out} ...", err=True),
+    )
     reporter.close()
+    if report is not None:
+        from .build import atomic_write
+
+        atomic_write(report, junit_xml(summary))
     for r in summary.failed:
         click.echo(f"Error: {r.error}", err=True)
     if state.verbosity >= 0 or summary.failed:
@@ -205,6 +232,23 @@ def list_(state: State):
                 status = "source"
             click.echo(f"  {lang:<8} v{item.version:<6} published {item.published}  "
                        f"next review {item.next_review}  {status}  {item.title}")
+
+
+@main.command(name="merge-manifests")
+@click.argument("manifests", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the combined manifest.")
+def merge_manifests(manifests, out):
+    """Combine the manifests of sharded builds into one."""
+    import json
+
+    from .build import atomic_write
+    from .build import merge_manifests as merge
+
+    merged = merge(list(manifests))
+    atomic_write(out, json.dumps(merged, indent=2, ensure_ascii=False).encode())
+    click.echo(f"{len(merged['outputs'])} outputs from {len(manifests)} manifests → {out}")
 
 
 @main.command()

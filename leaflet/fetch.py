@@ -59,5 +59,9 @@ def local_path(url: str) -> Path | None:
         return None
 
 
-def shorten(url: str, limit: int = 80) -> str:
-    return url if len(url) <= limit else url[: limit - 1] + "…"
+def shorten(url: str, limit: int = 100) -> str:
+    """Long URLs keep their start and their end (the file name matters most)."""
+    if len(url) <= limit:
+        return url
+    head = limit // 3
+    return url[:head] + "…" + url[-(limit - head - 1):]

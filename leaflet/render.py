@@ -16,7 +16,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from . import __version__, i18n
 from .config import Config
 from .content import Leaflet
-from .errors import LeafletError
+from .errors import LeafletError, display_path
 from .layouts import Layout
 from .resources import builtin_dir
 
@@ -248,12 +248,14 @@ class Renderer:
         LOGGER.addHandler(collect)
         try:
             sheets = self._stylesheets(leaflet, layout, fetcher, body_pt)
-            html = HTML(string=html_text, base_url=leaflet.path.parent.resolve().as_uri(),
+            html = HTML(string=html_text, base_url=leaflet.path.resolve().as_uri(),
                         url_fetcher=fetcher)
             document = html.render(font_config=self._font_config, stylesheets=sheets)
         finally:
             LOGGER.removeHandler(collect)
-        warnings = refused + [m for m in collect.messages if not _duplicate_refusal(m)]
+        source = display_path(leaflet.path)
+        warnings = [f"{source}: {m}" for m in refused] + [
+            m for m in collect.messages if not _duplicate_refusal(m)]
         return document, warnings
 
     def write(self, document, leaflet: Leaflet, **pdf_options) -> bytes:

@@ -1,0 +1,42 @@
+"""Shared fixtures: a copy of a fixture project per test, a CLI runner, no stray warnings."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def fixture_project(tmp_path):
+    """Copy ``tests/fixtures/<name>`` into tmp_path and return its path."""
+
+    def make(name: str = "basic") -> Path:
+        dest = tmp_path / name
+        shutil.copytree(FIXTURES / name, dest)
+        return dest
+
+    return make
+
+
+@pytest.fixture
+def project(fixture_project) -> Path:
+    return fixture_project("basic")
+
+
+@pytest.fixture
+def run():
+    """Run the CLI in-process: ``run(["--project", p, "build"])`` → click Result."""
+    from leaflet.cli import main
+
+    def invoke(args, **kwargs):
+        return CliRunner().invoke(main, [str(a) for a in args], prog_name="leaflet",
+                                  catch_exceptions=False,
+                                  **kwargs)
+
+    return invoke

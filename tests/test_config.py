@@ -1,0 +1,63 @@
+"""leaflet.toml: defaults, validation, every problem reported at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from leaflet.config import load_config
+from leaflet.errors import LeafletError
+
+
+def test_sample_config_loads(project):
+    config = load_config(project)
+    assert config.clinic.name == "Test Clinic"
+    assert config.clinic.logo == (project / "assets" / "logo.svg").resolve()
+    assert config.paper == "a4"
+    assert config.layouts == ("standard",)
+
+
+def test_missing_config_means_defaults(tmp_path):
+    config = load_config(tmp_path)
+    assert config.path is None
+    assert config.paper == "a4"
+
+
+def test_all_problems_reported_at_once(project):
+    (project / "leaflet.toml").write_text(
+        '[clinic]\nbrand_colour = "blue"\nlogo = "missing.png"\ncolour = "x"\n'
+        '[build]\npaper = "a5"\n'
+    )
+    with pytest.raises(LeafletError) as info:
+        load_config(project)
+    message = info.value.format_message()
+    assert message.startswith("leaflet.toml: 4 problems:") or "4 problems" in message
+    assert "unknown setting clinic.colour" in message
+    assert "clinic.brand_colour must look like #005eb8, not 'blue'" in message
+    assert "clinic.logo file not found: missing.png" in message
+    assert "build.paper must be one of a4, letter, not 'a5'" in message
+
+
+def test_toml_syntax_error_names_line(project):
+    (project / "leaflet.toml").write_text('[clinic]\nname = "ok"\nphone = \n')
+    with pytest.raises(LeafletError) as info:
+        load_config(project)
+    assert info.value.line == 3
+    assert "not valid TOML" in info.value.format_message()
+
+
+def test_logo_outside_project_refused(project, tmp_path):
+    outside = tmp_path / "elsewhere.svg"
+    outside.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (project / "leaflet.toml").write_text('[clinic]\nlogo = "../elsewhere.svg"\n')
+    with pytest.raises(LeafletError, match="outside the project folder"):
+        load_config(project)
+
+
+def test_cli_reports_config_error_without_traceback(project, run):
+    (project / "leaflet.toml").write_text('[build]\npaper = "a5"\n')
+    result = run(["--project", project, "build"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: {project / 'leaflet.toml'}: build.paper must be one of a4, letter, not 'a5'"
+    )
+    assert "Traceback" not in result.output
