@@ -239,6 +239,14 @@ def _cmap(path: Path) -> frozenset[int]:
         raise LeafletError(f"font file cannot be read: {exc}", path) from None
 
 
+@functools.lru_cache(maxsize=64)
+def _covered(paths: tuple[Path, ...]) -> frozenset[int]:
+    covered: set[int] = set()
+    for path in paths:
+        covered |= _cmap(path)
+    return frozenset(covered)
+
+
 def _ignorable(char: str) -> bool:
     # Layout controls (ZWJ, bidi marks) and spaces need no glyph of their own.
     return char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
@@ -246,9 +254,7 @@ def _ignorable(char: str) -> bool:
 
 def uncovered(text: str, faces: list[FontFace]) -> list[tuple[int, str]]:
     """``(line, char)`` for each distinct character no face in the stack has a glyph for."""
-    covered: set[int] = set()
-    for face in faces:
-        covered |= _cmap(face.path)
+    covered = _covered(tuple(face.path for face in faces))
     seen: set[str] = set()
     found = []
     for number, line in enumerate(text.split("\n"), 1):

@@ -53,23 +53,31 @@ def produce(renderer: Renderer, leaflet: Leaflet, layout: Layout,
     check_glyphs(leaflet, catalog, faces)
 
     body_pt = layout.body_pt
-    extra: dict = {}
+    padding = 0  # deliberate filler pages (notes) the template adds before the back page
+    tried: set[tuple[float, int]] = set()
+    limit = layout.exact_pages or layout.max_pages
     while True:
+        tried.add((body_pt, padding))
         document, warnings = renderer.render_document(leaflet, layout, catalog, options,
-                                                      body_pt, extra)
+                                                      body_pt, {"padding": padding})
         pages = len(document.pages)
-        limit = layout.exact_pages or layout.max_pages
-        if pages <= limit:
-            padding = (-pages) % layout.pad_to
-            if padding and not extra.get("padding"):
-                # Deliberate pages (notes) instead of stray blanks; render once more.
-                extra = {"padding": padding}
-                continue
-            break
-        if layout.min_body_pt is not None and body_pt - 0.5 >= layout.min_body_pt:
-            body_pt -= 0.5
+        spilled = spilled_parts(document, layout)
+        if pages <= limit and not spilled:
+            content = pages - padding
+            want = layout.exact_pages or content + (-content) % layout.pad_to
+            if pages == want:
+                break
+            if (body_pt, want - content) in tried:
+                raise LeafletError(f"the {layout.name} layout's filler pages do not come out "
+                                   f"at {want} pages (got {pages}); check the template",
+                                   leaflet.path)
+            padding = want - content
             continue
-        raise LeafletError(_overflow_message(layout, pages, limit, body_pt), leaflet.path)
+        if layout.min_body_pt is not None and body_pt - 0.5 >= layout.min_body_pt:
+            body_pt, padding = body_pt - 0.5, 0
+            continue
+        raise LeafletError(_overflow_message(layout, document, limit, body_pt, spilled),
+                           leaflet.path)
 
     pdf = renderer.write(document, leaflet, **pdf_options(leaflet))
     if options.impose and layout.impose:
@@ -84,13 +92,44 @@ def pdf_options(leaflet: Leaflet) -> dict:
     return {"pdf_identifier": f"leaflet:{leaflet.slug}:{leaflet.lang}".encode()}
 
 
-def _overflow_message(layout: Layout, pages: int, limit: int, body_pt: float) -> str:
-    unit = "panels" if layout.name == "trifold" else "pages"
+def spilled_parts(document, layout: Layout) -> list[str]:
+    """Named pages (CSS ``page: cover``) that must fit one page each but ran onto more."""
+    if not layout.one_page_parts:
+        return []
+    # WeasyPrint keeps the page type (with its CSS page name) on the page box only.
+    names = [p._page_box.page_type.name for p in document.pages]
+    return [part for part in layout.one_page_parts if names.count(part) > 1]
+
+
+def _overflow_message(layout: Layout, document, limit: int, body_pt: float,
+                      spilled: list[str]) -> str:
+    unit = "panel" if layout.impose == "trifold" else "page"
     shrink = (f" even at the smallest allowed body size ({body_pt:g} pt)"
               if layout.min_body_pt is not None else "")
     hint = f": {layout.fits_hint}" if layout.fits_hint else ""
-    return (f"does not fit the {layout.name} layout{shrink}: needs {pages} {unit}, "
-            f"the limit is {limit} ({pages - limit} over){hint}")
+    pages = len(document.pages)
+    if spilled and pages <= limit:
+        return (f"the {' and '.join(spilled)} {unit} does not fit on one {unit} "
+                f"of the {layout.name} layout{shrink}{hint}")
+    over = f"{pages - limit} {unit}{'s' if pages - limit > 1 else ''} over"
+    if limit == 1:
+        over = f"about {_lines(document.pages[limit:])} lines over"
+    return (f"does not fit the {layout.name} layout{shrink}: needs {pages} {unit}s, "
+            f"the limit is {limit} ({over}){hint}")
+
+
+def _lines(pages) -> int:
+    """Lines of text laid out on these pages (margin boxes such as footers left out)."""
+    from weasyprint.formatting_structure.boxes import LineBox, MarginBox
+
+    def walk(box):
+        if isinstance(box, MarginBox):
+            return 0
+        if isinstance(box, LineBox):
+            return 1
+        return sum(walk(child) for child in getattr(box, "children", ()))
+
+    return sum(walk(page._page_box) for page in pages)
 
 
 def count_pages(pdf: bytes) -> int:

@@ -1,0 +1,171 @@
+"""Benchmark leaflet builds; prints ratios measured side by side in one run.
+
+Usage:  make bench   (or: .venv/bin/python bench/bench.py [--quick])
+
+Not part of `make test`: timings belong here, not in assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata as md
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+LEAFLET = [sys.executable, "-m", "leaflet"]
+
+
+def run(args, **kw) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    return time.perf_counter() - start
+
+
+def best(fn, repeat=3) -> float:
+    return min(fn() for _ in range(repeat))
+
+
+def copy_sample(dest: Path) -> Path:
+    shutil.copytree(REPO, dest, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "dist", "tests", "bench", "__pycache__", "*.egg-info"))
+    return dest
+
+
+def per_pdf_overhead(project: Path, count: int = 20) -> tuple[float, float]:
+    """(leaflet per PDF, WeasyPrint alone per PDF), both warm, in this process."""
+    sys.path.insert(0, str(REPO))
+    from weasyprint import HTML
+
+    from leaflet import i18n
+    from leaflet.build import Plan, build, plan
+    from leaflet.config import load_config
+    from leaflet.content import load_leaflet
+    from leaflet.layouts import get_layout
+    from leaflet.produce import pdf_options
+    from leaflet.render import RenderOptions, Renderer
+
+    config = load_config(project)
+    jobs = [j for j in plan(config, layouts=["standard"]).jobs if j.lang == "en"]
+    job = jobs[0]
+    out = project / "bench-out"
+    one = Plan([job], [])
+    build(config, one, out, force=True)  # warm up
+
+    start = time.perf_counter()
+    for _ in range(count):
+        build(config, one, out, force=True)
+    ours = (time.perf_counter() - start) / count
+
+    renderer = Renderer(config)
+    leaflet = load_leaflet(job.source)
+    layout = get_layout(job.layout)
+    catalog = i18n.load_catalog(leaflet.lang, config.root)
+    html = renderer.render_html(leaflet, layout, catalog, RenderOptions(), layout.body_pt)
+    from weasyprint.text.fonts import FontConfiguration
+
+    from leaflet.fetch import make_fetcher
+
+    fetcher = make_fetcher(renderer.allowed_roots())
+    sheets = renderer._stylesheets(leaflet, layout, fetcher, layout.body_pt)
+    font_config = renderer._font_config
+    assert isinstance(font_config, FontConfiguration)
+
+    def alone():
+        HTML(string=html, base_url=leaflet.path.resolve().as_uri(), url_fetcher=fetcher) \
+            .render(font_config=font_config, stylesheets=sheets).write_pdf(**pdf_options(leaflet))
+
+    alone()
+    start = time.perf_counter()
+    for _ in range(count):
+        alone()
+    theirs = (time.perf_counter() - start) / count
+    return ours, theirs
+
+
+def make_scaled(dest: Path, n: int) -> Path:
+    project = copy_sample(dest)
+    source = (project / "content" / "als-twitching" / "en.md").read_text()
+    shutil.rmtree(project / "content")
+    for i in range(n):
+        folder = project / "content" / f"leaflet-{i:04d}"
+        folder.mkdir(parents=True)
+        (folder / "en.md").write_text(source.replace("Muscle twitching and ALS",
+                                                     f"Muscle twitching {i}"))
+    return project
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller scale run")
+    args = parser.parse_args()
+    cpus = os.cpu_count()
+    print(f"machine: {platform.platform()}, {cpus} CPUs, Python {platform.python_version()}")
+    print("versions: " + ", ".join(f"{d} {md.version(d)}" for d in
+                                   ("weasyprint", "pydyf", "fonttools", "pypdf", "leaflet")))
+    tmp = Path(tempfile.mkdtemp(prefix="leaflet-bench-"))
+    try:
+        project = copy_sample(tmp / "sample")
+        base = [*LEAFLET, "--project", str(project), "-q", "build"]
+
+        help_time = best(lambda: run([*LEAFLET, "--help"]), 5)
+        print(f"leaflet --help: {help_time:.3f} s (target <= 0.2 s)")
+
+        ours, alone = per_pdf_overhead(project)
+        print(f"per-PDF cost: leaflet {ours * 1000:.1f} ms vs WeasyPrint alone "
+              f"{alone * 1000:.1f} ms = {ours / alone:.2f}x (target <= 1.15)")
+
+        out1, out2 = tmp / "out-j1", tmp / "out-j2"
+        t1 = best(lambda: run([*base, "-j", "1", "--force", "--out", str(out1)]), 2)
+        t2 = best(lambda: run([*base, "-j", "2", "--force", "--out", str(out2)]), 2)
+        pdfs = len(list(out1.rglob("*.pdf")))
+        print(f"full sample matrix ({pdfs} PDFs): -j1 {t1:.2f} s, -j2 {t2:.2f} s, "
+              f"parallel efficiency {t1 / (2 * t2):.2f} (target >= 0.85)")
+
+        noop = best(lambda: run([*base, "-j", "2", "--out", str(out2)]), 3)
+        print(f"no-op rebuild: {noop:.3f} s = {noop / t2:.3f} of a full build (target <= 0.02)")
+
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        run([*base, "-j", "2", "--force", "--out", str(tmp / "out-mem")])
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        print(f"peak memory of a build process: {max(peak, before) / 1024:.0f} MB "
+              "(target <= 250 MB per worker)")
+
+        if shutil.which("pandoc"):
+            html_dir = tmp / "pandoc"
+            html_dir.mkdir()
+            sources = sorted((project / "content").rglob("*.md"))
+
+            def pandoc_loop():
+                for src in sources:
+                    subprocess.run(["pandoc", str(src), "--pdf-engine=weasyprint", "-o",
+                                    str(html_dir / (src.stem + ".pdf"))], check=False,
+                                   capture_output=True)
+            tp = time.perf_counter()
+            pandoc_loop()
+            tp = time.perf_counter() - tp
+            print(f"pandoc --pdf-engine=weasyprint loop: {tp:.2f} s for {len(sources)} files; "
+                  f"leaflet -j2 {t2:.2f} s for {pdfs} PDFs: "
+                  f"{(tp / len(sources)) / (t2 / pdfs):.1f}x per PDF (target >= 10x)")
+        else:
+            print("pandoc: not installed, comparison skipped")
+
+        sizes = (20, 100) if args.quick else (20, 100, 400)
+        for n in sizes:
+            scaled = make_scaled(tmp / f"scale-{n}", n)
+            t = run([*LEAFLET, "--project", str(scaled), "-q", "build", "-j", "2",
+                     "--layout", "standard"])
+            print(f"scale: {n} PDFs in {t:.2f} s = {t / n * 1000:.0f} ms per PDF")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
