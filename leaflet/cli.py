@@ -234,6 +234,65 @@ def list_(state: State):
                        f"next review {item.next_review}  {status}  {item.title}")
 
 
+@main.command()
+@matrix_options
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to put the PNGs.  [default: preview/ in the project]")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for the build.  [default: number of CPUs]")
+@pass_state
+def preview(state: State, slugs, langs, layouts, out, jobs):
+    """Render every page to PNG thumbnails, plus one contact sheet per leaflet.
+
+    Builds what is out of date into dist/ first (unchanged PDFs are reused).
+    """
+    from .build import build as run_build
+    from .build import plan
+    from .preview import make_previews
+    from .render import RenderOptions
+
+    config = state.config
+    validate_matrix(state, slugs, langs, layouts)
+    the_plan = plan(config, slugs, langs, layouts)
+    dist = state.project / "dist"
+    summary = run_build(config, the_plan, dist, RenderOptions(), jobs=jobs or os.cpu_count() or 1)
+    for r in summary.failed:
+        click.echo(f"Error: {r.error}", err=True)
+    out = out if out is not None else state.project / "preview"
+    sheets = make_previews(summary.results, dist, out)
+    for slug, sheet in sheets.items():
+        click.echo(f"contact sheet: {sheet}")
+    if summary.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--title", help="The leaflet's title (you can change it later).")
+@pass_state
+def new(state: State, slug, title):
+    """Start a new leaflet: writes content/SLUG/en.md with every field to fill in."""
+    from .scaffold import PLACEHOLDER, new_leaflet
+
+    path = new_leaflet(state.project, slug, title)
+    click.echo(f"wrote {path}")
+    click.echo(f"Fill in every {PLACEHOLDER}, then run: leaflet check {slug}")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", default="Your clinic", show_default=True, help="The clinic's name.")
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
+              help="Paper size.")
+def init(folder, name, paper):
+    """Create a new clinic folder that builds straight away."""
+    from .scaffold import init_project
+
+    for path in init_project(folder, name, paper):
+        click.echo(f"wrote {path}")
+    click.echo(f"Next: cd {folder} && leaflet build")
+
+
 @main.command(name="merge-manifests")
 @click.argument("manifests", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -1,0 +1,157 @@
+"""Scaffolds: ``leaflet new`` (one leaflet) and ``leaflet init`` (a whole clinic folder)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from .content import SLUG_RE
+from .errors import LeafletError
+
+PLACEHOLDER = "TODO"
+
+LEAFLET_TEMPLATE = """\
+---
+title: {title}
+summary: {todo} Say in one sentence what this leaflet is about and who it is for.
+version: "0.1"
+published: {today}
+reviewed: {today}
+next_review: {next_review}
+owner: {todo} name of the team or author responsible
+keywords: []
+key_points:
+  - {todo} the most important thing to know
+  - {todo} the second most important thing
+sources:
+  - "{todo} a reference the facts come from (author, title, year, where to find it)"
+---
+
+## What is this?
+
+{todo} Explain the condition or treatment in short sentences. Speak to the reader as
+"you". Put one idea in each sentence.
+
+## What can I do?
+
+{todo} Say what the reader can do themselves.
+
+- {todo} one thing to do
+- {todo} another thing to do
+
+!!! warning "When to get help"
+    {todo} Say when to contact a doctor or nurse, and how.
+
+## Where can I find out more?
+
+{todo} Name a trusted place for more information.
+"""
+
+CONFIG_TEMPLATE = """\
+# leaflet.toml: settings for {name}'s patient leaflets.
+# Every key is optional. Unknown keys are reported as errors (usually typos).
+
+[clinic]
+name = "{name}"
+address = ""            # shown in the contact block
+phone = ""
+email = ""
+website = ""
+feedback = ""           # how patients tell you what they think (PIF TICK asks for one)
+# logo = "assets/logo.svg"   # an SVG or PNG inside this folder
+brand_colour = "#005eb8"     # headings and boxes; must contrast with white (4.5:1)
+
+[build]
+paper = "{paper}"            # "a4" or "letter"
+languages = []               # empty: every language a leaflet has
+layouts = ["standard", "booklet", "trifold", "large-print", "poster"]
+# link = "https://example.org/leaflets/{{slug}}/{{lang}}/"   # QR code on posters
+
+[check]
+review_warning_days = 90     # warn this many days before a leaflet's next_review
+readability_grade = 8        # target US school grade (or the language's equivalent)
+"""
+
+GITIGNORE = "dist/\npreview/\n"
+
+CI_WORKFLOW = """\
+# Example CI workflow (GitHub Actions): check every leaflet, then build them all.
+name: leaflets
+on: [push, pull_request]
+jobs:
+  leaflets:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: sudo apt-get update && sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+      - run: pip install leaflet
+      - run: leaflet check
+      - run: leaflet build --report junit.xml
+      - uses: actions/upload-artifact@v4
+        with:
+          name: leaflets
+          path: dist/
+"""
+
+OVERRIDE_README = """\
+Files you put here replace the built-in {kind} of the same name, file by file.
+Copy a built-in file here first, then edit it. See the README of leaflet.
+"""
+
+
+def new_leaflet(root: Path, slug: str, title: str | None = None,
+                today: dt.date | None = None) -> Path:
+    """Write ``content/<slug>/en.md`` with every required field and a skeleton body."""
+    if not SLUG_RE.match(slug):
+        raise LeafletError(f"{slug!r} is not a valid leaflet name: use lower-case letters, "
+                           "digits and hyphens, e.g. 'knee-surgery'")
+    path = root / "content" / slug / "en.md"
+    if path.exists():
+        raise LeafletError("already exists; not overwritten", path)
+    today = today or dt.date.today()
+    try:
+        next_review = today.replace(year=today.year + 2)
+    except ValueError:  # 29 February
+        next_review = today.replace(year=today.year + 2, day=28)
+    title = title or f"{PLACEHOLDER} " + slug.replace("-", " ").capitalize()
+    text = LEAFLET_TEMPLATE.format(title=_yaml_text(title), today=today.isoformat(),
+                                   next_review=next_review.isoformat(), todo=PLACEHOLDER)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def init_project(folder: Path, name: str = "Your clinic", paper: str = "a4",
+                 today: dt.date | None = None) -> list[Path]:
+    """Create a clinic folder that builds with the built-in templates straight away."""
+    if (folder / "leaflet.toml").exists():
+        raise LeafletError("already has a leaflet.toml; not overwritten", folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+
+    def write(relative: str, text: str) -> None:
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+
+    write("leaflet.toml", CONFIG_TEMPLATE.format(name=name.replace('"', "'"), paper=paper))
+    write(".gitignore", GITIGNORE)
+    write(".github/workflows/leaflets.yml", CI_WORKFLOW)
+    write("templates/README.txt", OVERRIDE_README.format(kind="templates"))
+    write("styles/README.txt", OVERRIDE_README.format(kind="styles"))
+    if not (folder / "content" / "example" / "en.md").exists():
+        written.append(new_leaflet(folder, "example", "Example leaflet", today))
+    return written
+
+
+def _yaml_text(value: str) -> str:
+    """Quote a title when YAML would otherwise misread it."""
+    if re.search(r"[:#\[\]{},&*!|>'\"%@`]", value) or value.strip() != value:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return value

@@ -1,0 +1,48 @@
+"""Scaffolds: a new clinic folder builds at once; a new leaflet has every field."""
+
+from __future__ import annotations
+
+import pdfutil
+from leaflet.content import REQUIRED, load_leaflet
+
+
+def test_init_then_build_gives_a_branded_pdf(run, tmp_path):
+    folder = tmp_path / "clinic"
+    result = run(["init", folder, "--name", "Hill Street Surgery"])
+    assert result.exit_code == 0, result.output
+    for relative in ("leaflet.toml", ".gitignore", ".github/workflows/leaflets.yml",
+                     "content/example/en.md"):
+        assert (folder / relative).is_file(), relative
+    assert (folder / "templates").is_dir() and (folder / "styles").is_dir()
+    result = run(["--project", folder, "build", "--layout", "standard", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    pdf = folder / "dist" / "example" / "example.en.standard.pdf"
+    assert "Hill Street Surgery" in pdfutil.text(pdf)
+
+
+def test_init_refuses_to_overwrite(run, tmp_path):
+    folder = tmp_path / "clinic"
+    run(["init", folder])
+    result = run(["init", folder])
+    assert result.exit_code == 1
+    assert "already has a leaflet.toml; not overwritten" in result.output
+
+
+def test_new_writes_every_required_field(project, run):
+    result = run(["--project", project, "new", "knee-pain", "--title", "Knee pain: what helps"])
+    assert result.exit_code == 0, result.output
+    path = project / "content" / "knee-pain" / "en.md"
+    leaflet = load_leaflet(path)
+    assert leaflet.title == "Knee pain: what helps"
+    for field in REQUIRED:
+        assert getattr(leaflet, field), field
+    assert "!!! warning" in path.read_text()
+
+
+def test_new_refuses_bad_slug_and_existing_file(project, run):
+    result = run(["--project", project, "new", "Knee Pain"])
+    assert result.exit_code == 1
+    assert "not a valid leaflet name" in result.output
+    result = run(["--project", project, "new", "sample"])
+    assert result.exit_code == 1
+    assert "already exists; not overwritten" in result.output
