@@ -80,7 +80,7 @@ def per_pdf_overhead(project: Path, count: int = 20) -> tuple[float, float]:
 
     def alone():
         HTML(string=html, base_url=leaflet.path.resolve().as_uri(), url_fetcher=fetcher) \
-            .render(font_config=font_config, stylesheets=sheets).write_pdf(**pdf_options(leaflet))
+            .render(font_config=font_config, stylesheets=sheets).write_pdf(**pdf_options(leaflet, layout))
 
     alone()
     start = time.perf_counter()

@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import __version__, i18n
+from . import __version__, i18n, qr
 from .config import Config
 from .content import Leaflet
 from .errors import LeafletError, display_path
@@ -26,6 +26,16 @@ class RenderOptions:
     """Choices that change the bytes of an output (they are part of the cache key)."""
 
     impose: bool = True
+    # A WeasyPrint PDF variant ("pdf/x-4", "pdf/ua-1", …); None: the layout's default.
+    pdf_variant: str | None = None
+    # Bleed and crop marks for a print shop (implies PDF/X-4); bleed in mm.
+    print_ready: bool = False
+    bleed_mm: float | None = None
+    # Layouts that are print-ready by default (leaflet.toml: build.print_ready).
+    print_ready_layouts: tuple[str, ...] = ()
+
+    def is_print_ready(self, layout: Layout) -> bool:
+        return self.print_ready or layout.name in self.print_ready_layouts
 
     def key(self) -> str:
         return repr(sorted(vars(self).items()))
@@ -90,6 +100,71 @@ def counter_text(template: str) -> str:
         elif part:
             out.append('"%s"' % part.replace("\\", "\\\\").replace('"', '\\"'))
     return " ".join(out) or '""'
+
+
+def first_callout(body_html: str, kinds: tuple[str, ...] = ("warning", "danger")) -> str:
+    """The first call-out box (admonition) of one of ``kinds`` in the body HTML, or ''.
+
+    The poster shows "when to get help" only: that is the first warning or danger box.
+    """
+    from html.parser import HTMLParser
+
+    starts = [0]  # offset of each line; HTMLParser counts lines by "\n" only
+    for line in body_html.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+
+    class Finder(HTMLParser):
+        start = end = -1
+        depth = 0
+
+        def here(self) -> int:
+            line, col = self.getpos()
+            return starts[line - 1] + col
+
+        def handle_starttag(self, tag, attrs):
+            if tag != "div" or self.end >= 0:
+                return
+            if self.depth:
+                self.depth += 1
+            elif self.start < 0:
+                classes = (dict(attrs).get("class") or "").split()
+                if "admonition" in classes and any(k in classes for k in kinds):
+                    self.start, self.depth = self.here(), 1
+
+        def handle_endtag(self, tag):
+            if tag == "div" and self.depth:
+                self.depth -= 1
+                if not self.depth:
+                    self.end = body_html.index(">", self.here()) + 1
+
+    finder = Finder(convert_charrefs=True)
+    finder.feed(body_html)
+    finder.close()
+    return body_html[finder.start:finder.end] if finder.end > 0 else ""
+
+
+def pdf_variant(options: RenderOptions, layout: Layout) -> str | None:
+    """The variant an output is written as: asked for, implied by print-ready, or the
+    layout's default (tagged PDF/UA-1 for layouts read on screen)."""
+    if options.pdf_variant:
+        return options.pdf_variant
+    if options.is_print_ready(layout):
+        return "pdf/x-4"
+    return layout.pdf_variant
+
+
+def output_intent(options: RenderOptions, layout: Layout) -> str | None:
+    variant = pdf_variant(options, layout) or ""
+    # WeasyPrint's built-in sRGB profile (ICC, shipped inside the weasyprint package)
+    # is a valid output intent for PDF/X-4 and PDF/A.
+    return "srgb" if variant.startswith(("pdf/x", "pdf/a")) else None
+
+
+def bleed_mm(options: RenderOptions, paper: str) -> float:
+    """3 mm for A-series paper, 1/8 inch for Letter, unless the options say otherwise."""
+    if options.bleed_mm is not None:
+        return options.bleed_mm
+    return 3.175 if paper == "letter" else 3.0
 
 
 def source_date_epoch(leaflet: Leaflet) -> int:
@@ -159,7 +234,11 @@ class Renderer:
             "date": lambda d: i18n.format_date(d, lang) if d else "",
             "number": lambda n: i18n.format_number(n, lang),
             "english": lambda s: s,  # marks text deliberately shown in English too
+            "text_dir": lambda s: i18n.text_direction(str(s), i18n.direction(lang)),
+            # Translators: at the foot of every page, e.g. "Page 2 of 4".
             "page_counter": counter_text(catalog.gettext("Page %(page)s of %(pages)s")),
+            "qr_svg": qr.svg(link),  # '' without a link: no QR code, never a broken one
+            "callout": first_callout(leaflet.body_html),
             "options": options,
         }
 
@@ -185,12 +264,17 @@ class Renderer:
 
     # -------------------------------------------------------------- PDF
 
-    def page_css(self, leaflet: Leaflet, layout: Layout, body_pt: float) -> str:
+    def page_css(self, leaflet: Leaflet, layout: Layout, body_pt: float,
+                 options: RenderOptions = RenderOptions()) -> str:
         width, height = layout.page_size(self.config.paper)
         faces = self.fonts(leaflet.lang)
         stack = ", ".join(f'"{f}"' for f in i18n.families(faces))
+        bleed = ""
+        if options.is_print_ready(layout) and not (options.impose and layout.impose):
+            # Imposed pieces get their marks on the sheet instead (impose.py).
+            bleed = f" bleed: {bleed_mm(options, self.config.paper)}mm; marks: crop;"
         return (
-            f"@page {{ size: {width}mm {height}mm; }}\n"
+            f"@page {{ size: {width}mm {height}mm;{bleed} }}\n"
             f":root {{ --brand: {self.config.clinic.brand_colour}; "
             f"--body-size: {body_pt}pt; font-family: {stack}; }}\n"
         )
@@ -198,7 +282,8 @@ class Renderer:
     def fonts(self, lang: str) -> list[i18n.FontFace]:
         return i18n.font_stack(lang, self.config.fonts)
 
-    def _stylesheets(self, leaflet: Leaflet, layout: Layout, fetcher, body_pt: float) -> list:
+    def _stylesheets(self, leaflet: Leaflet, layout: Layout, fetcher, body_pt: float,
+                     options: RenderOptions = RenderOptions()) -> list:
         from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
 
@@ -217,7 +302,7 @@ class Renderer:
                                            font_config=self._font_config)
             sheets.append(self._css_cache[key])
         # The page size, brand colour and font stack change per output: a tiny sheet.
-        sheets.append(CSS(string=self.page_css(leaflet, layout, body_pt),
+        sheets.append(CSS(string=self.page_css(leaflet, layout, body_pt, options),
                           font_config=self._font_config))
         return sheets
 
@@ -247,10 +332,11 @@ class Renderer:
         collect = _Collect()
         LOGGER.addHandler(collect)
         try:
-            sheets = self._stylesheets(leaflet, layout, fetcher, body_pt)
+            sheets = self._stylesheets(leaflet, layout, fetcher, body_pt, options)
             html = HTML(string=html_text, base_url=leaflet.path.resolve().as_uri(),
                         url_fetcher=fetcher)
-            document = html.render(font_config=self._font_config, stylesheets=sheets)
+            document = html.render(font_config=self._font_config, stylesheets=sheets,
+                                   output_intent=output_intent(options, layout))
         finally:
             LOGGER.removeHandler(collect)
         source = display_path(leaflet.path)
