@@ -48,13 +48,14 @@ class Config:
     layouts: tuple[str, ...] = ("standard",)
     link: str = ""
     allow_network: bool = False
+    print_ready: tuple[str, ...] = ()
     fonts: tuple[FontSpec, ...] = ()
     review_warning_days: int = 90
     readability_grade: float = 8.0
 
 
 _CLINIC_KEYS = {f for f in Clinic.__dataclass_fields__}
-_BUILD_KEYS = {"paper", "languages", "layouts", "link", "allow_network"}
+_BUILD_KEYS = {"paper", "languages", "layouts", "link", "allow_network", "print_ready"}
 _CHECK_KEYS = {"review_warning_days", "readability_grade"}
 _TOP_KEYS = {"clinic", "build", "check", "fonts"}
 
@@ -116,7 +117,7 @@ def load_config(root: Path) -> Config:
         problems.append(f"build.paper must be one of {', '.join(PAPERS)}, not {paper!r}")
     else:
         kwargs["paper"] = paper
-    for key in ("languages", "layouts"):
+    for key in ("languages", "layouts", "print_ready"):
         if key in build:
             value = build[key]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

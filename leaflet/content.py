@@ -243,3 +243,128 @@ def _kind(value: object) -> str:
         return "true/false"
     return {int: "a number", float: "a number", list: "a list", dict: "a table",
             str: "empty text"}.get(type(value), type(value).__name__)
+
+
+# ---------------------------------------------------------------- body structure for checks
+
+@dataclass(frozen=True)
+class Block:
+    """A block of the Markdown body with the file line of each of its lines.
+
+    ``kind`` is ``heading``, ``title`` (a call-out's title), ``paragraph``, ``item`` (one
+    list item, marker removed), ``table``, ``code``, ``html``, ``comment`` or ``rule``;
+    ``level`` is the heading level. Read by ``leaflet check`` (headings, prose, links);
+    the PDF is made from ``body_html``, not from this.
+    """
+
+    kind: str
+    lines: tuple[tuple[int, str], ...]
+    level: int = 0
+
+    @property
+    def line(self) -> int:
+        return self.lines[0][0]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(text for _, text in self.lines)
+
+
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_ATX = re.compile(r"^\s{0,3}(#{1,6})(?:\s+(.*?))?\s*#*\s*$")
+_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+(.*)$")
+_RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+_ADMONITION = re.compile(r"^\s*!!!\s+[\w-]+(?:\s+\"(.*)\")?\s*$")
+_HTML_BLOCK = re.compile(
+    r"^\s{0,3}<(!--|/?(?:address|aside|blockquote|details|div|dl|figure|footer|h[1-6]|header|hr"
+    r"|ol|p|pre|section|script|style|table|ul)[\s>/])", re.IGNORECASE)
+_ATTR_LIST = re.compile(r"\s*\{:?[^}]*\}\s*$")
+
+
+def scan_body(body: str, body_line: int) -> list[Block]:
+    """The body as blocks, each line numbered as in the file (``body_line`` is line 1)."""
+    blocks: list[Block] = []
+    current: list[tuple[int, str]] = []
+    kind = ""
+
+    def close():
+        nonlocal current, kind
+        if current:
+            blocks.append(Block(kind, tuple(current)))
+        current, kind = [], ""
+
+    lines = body.split("\n")
+    fence = ""
+    for index, raw in enumerate(lines):
+        number = body_line + index
+        if fence:
+            current.append((number, raw))
+            if raw.strip().startswith(fence):
+                fence = ""
+                close()
+            continue
+        match = _FENCE.match(raw)
+        if match:
+            close()
+            fence, kind, current = match.group(1), "code", [(number, raw)]
+            continue
+        stripped = raw.strip()
+        if kind == "comment":
+            current.append((number, raw))
+            if "-->" in raw:
+                close()
+            continue
+        if not stripped:
+            close()
+            continue
+        if kind in ("html", "table"):
+            current.append((number, raw))
+            continue
+        if match := _ATX.match(raw):
+            close()
+            blocks.append(Block("heading", ((number, _ATTR_LIST.sub("", match.group(2) or "")),),
+                                len(match.group(1))))
+            continue
+        if (match := _SETEXT.match(raw)) and kind == "paragraph" and len(current) == 1:
+            line, text = current[0]
+            current, kind = [], ""
+            blocks.append(Block("heading", ((line, _ATTR_LIST.sub("", text.strip())),),
+                                1 if match.group(1)[0] == "=" else 2))
+            continue
+        if _RULE.match(raw):
+            close()
+            blocks.append(Block("rule", ((number, raw),)))
+            continue
+        if match := _ADMONITION.match(raw):
+            close()
+            blocks.append(Block("title", ((number, match.group(1) or ""),)))
+            continue
+        if not current and (match := _HTML_BLOCK.match(raw)):
+            # Raw HTML runs to a blank line; a comment runs to its end, blank lines or not.
+            comment = match.group(1) == "!--"
+            kind, current = ("comment" if comment else "html"), [(number, raw)]
+            if comment and "-->" in raw[raw.index("<!--") + 4:]:
+                close()
+            continue
+        if stripped.startswith("|") or (
+            "|" in stripped and index + 1 < len(lines) and _TABLE_SEP.match(lines[index + 1])
+            and "-" in lines[index + 1]
+        ):
+            close()
+            kind, current = "table", [(number, raw)]
+            continue
+        if match := _ITEM.match(raw):
+            close()
+            kind, current = "item", [(number, match.group(1))]
+            continue
+        if stripped.startswith(": "):  # a definition list's definition
+            close()
+            kind, current = "paragraph", [(number, stripped[2:])]
+            continue
+        if not kind:
+            kind = "paragraph"
+        current.append((number, stripped))
+    close()
+    return blocks
