@@ -82,10 +82,13 @@ def output_path(slug: str, lang: str, layout: str) -> Path:
 
 
 def plan(config: Config, slugs: Iterable[str] = (), langs: Iterable[str] = (),
-         layouts: Iterable[str] = (), shard: tuple[int, int] | None = None) -> Plan:
+         layouts: Iterable[str] = (), shard: tuple[int, int] | None = None,
+         drafts: bool = True) -> Plan:
     """Every leaflet × language × layout asked for (arguments narrow the matrix).
 
     A language a leaflet lacks is skipped and reported, never replaced by another.
+    With ``drafts=False`` a draft translation is refused: skipped in a batch, failed
+    when its language was asked for by name.
     """
     found = discover(config.root)
     slugs = list(slugs) or list(found)
@@ -95,24 +98,39 @@ def plan(config: Config, slugs: Iterable[str] = (), langs: Iterable[str] = (),
     for slug in slugs:
         have = found.get(slug, {})
         for lang in (asked_langs or list(have)):
+            refuse = not drafts and lang in have and _is_draft(have[lang])
             for layout in layouts:
                 job = Job(slug, lang, layout, have.get(lang, Path()), output_path(slug, lang, layout))
                 if shard is not None and not in_shard(job, *shard):
                     continue
-                if lang in have:
+                if refuse:
+                    refused = LeafletError("draft translation, not yet checked "
+                                           "(translation_status: draft): --no-drafts refuses "
+                                           "to build it", have[lang]).format_message()
+                    skipped.append(Result(job, "failed" if langs else "skipped", error=refused))
+                elif lang in have:
                     jobs.append(job)
                 else:
                     skipped.append(Result(job, "skipped", error=f"no {lang} translation"))
     return Plan(jobs, skipped)
 
 
+def _is_draft(path: Path) -> bool:
+    from .content import load_leaflet
+
+    try:
+        return load_leaflet(path).is_draft
+    except LeafletError:
+        return False  # the job reports the broken file itself
+
+
 # ------------------------------------------------------------------ cache keys
 
-def _hash_tree(h, folder: Path) -> None:
+def _hash_tree(h, folder: Path, pattern: str = "*") -> None:
     if not folder.is_dir():
         return
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
+    for path in sorted(folder.rglob(pattern)):
+        if path.is_file() and "__pycache__" not in path.parts:
             h.update(path.relative_to(folder).as_posix().encode() + b"\0")
             h.update(hashlib.sha256(path.read_bytes()).digest())
 
@@ -137,7 +155,7 @@ def shared_key(config: Config, options: RenderOptions) -> str:
     for folder in ("templates", "styles", "locales"):
         _hash_tree(h, config.root / folder)
         _hash_tree(h, builtin_dir(folder))
-    _hash_tree(h, Path(__file__).parent)  # the code itself, in a checkout
+    _hash_tree(h, Path(__file__).parent, "*.py")  # the code itself, in a checkout
     for root in i18n.font_roots():
         for path in sorted(root.rglob("*.[ot]tf")):
             h.update(f"{path.name}:{path.stat().st_size};".encode())
@@ -272,6 +290,25 @@ class Summary:
         return text + (" (interrupted)" if self.interrupted else "")
 
 
+def check_sources(config: Config, jobs: list[Job]) -> dict[Path, str]:
+    """Error-level ``leaflet check`` rules, once per content file: ``{path: why refused}``."""
+    from .check import blocking_errors
+    from .content import load_leaflet
+
+    refused = {}
+    for source in dict.fromkeys(job.source for job in jobs):
+        try:
+            load_leaflet(source)
+        except LeafletError:
+            continue  # the build reports the file's own error, as plainly as it can
+        errors = blocking_errors(config, source)
+        if errors:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            refused[source] = (f"{errors[0].text()}{more}; not built: fix it, see "
+                               "'leaflet check', or build with --no-check")
+    return refused
+
+
 class _Interrupted(Exception):
     pass
 
@@ -310,7 +347,7 @@ def build(config: Config, the_plan: Plan, out: Path, options: RenderOptions = Re
           jobs: int = 1, force: bool = False, fail_fast: bool = False,
           on_result: Callable[[Result], None] | None = None,
           manifest_name: str = MANIFEST_NAME,
-          on_wait: Callable[[], None] | None = None) -> Summary:
+          on_wait: Callable[[], None] | None = None, check: bool = True) -> Summary:
     """Build the planned outputs into ``out``; every result is reported, none is lost."""
     out = out.resolve()
     try:
@@ -322,13 +359,13 @@ def build(config: Config, the_plan: Plan, out: Path, options: RenderOptions = Re
                            out) from None
     try:
         return _build_locked(config, the_plan, out, options, jobs, force, fail_fast,
-                             on_result, manifest_name)
+                             on_result, manifest_name, check)
     finally:
         lock.__exit__(None, None, None)
 
 
 def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_result,
-                  manifest_name) -> Summary:
+                  manifest_name, check) -> Summary:
     start = time.perf_counter()
     clean_temporaries(out)
     cache_path = out / CACHE_NAME
@@ -339,8 +376,14 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
     for r in the_plan.skipped:
         notify(r)
 
+    refused = check_sources(config, the_plan.jobs) if check else {}
     todo: list[tuple[Job, str]] = []
     for job in the_plan.jobs:
+        if job.source in refused:
+            r = Result(job, "failed", error=refused[job.source])
+            results.append(r)
+            notify(r)
+            continue
         try:
             key = job_key(shared, job, config)
         except OSError as exc:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .layouts import PDF_VARIANTS
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -79,6 +80,24 @@ class ShardParam(click.ParamType):
         return (k, n)
 
 
+def render_options(config, no_impose: bool, print_ready: bool, bleed, pdf_variant):
+    """Options that change the PDFs; impossible combinations are usage errors."""
+    from .layouts import NEEDS_CMYK
+    from .render import RenderOptions
+
+    if bleed is not None and not print_ready and not config.print_ready:
+        raise click.UsageError("--bleed only applies with --print-ready")
+    if pdf_variant in NEEDS_CMYK:
+        raise click.UsageError(
+            f"--pdf-variant {pdf_variant} needs a CMYK output profile, which leaflet does not "
+            "ship; use pdf/x-4, which accepts the built-in sRGB output intent")
+    if print_ready and pdf_variant and not pdf_variant.startswith("pdf/x"):
+        raise click.UsageError(f"--print-ready writes PDF/X-4; it cannot be combined with "
+                               f"--pdf-variant {pdf_variant}")
+    return RenderOptions(impose=not no_impose, pdf_variant=pdf_variant, print_ready=print_ready,
+                         bleed_mm=bleed, print_ready_layouts=config.print_ready)
+
+
 def validate_matrix(state: State, slugs, langs, layouts) -> None:
     """Unknown slugs, languages or layouts are usage errors that list the known values."""
     from .content import discover
@@ -115,13 +134,24 @@ def validate_matrix(state: State, slugs, langs, layouts) -> None:
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed output.")
 @click.option("--no-impose", is_flag=True,
               help="Write booklet and tri-fold pages in reading order, not imposed on sheets.")
+@click.option("--print-ready", is_flag=True,
+              help="For a print shop: bleed, crop marks and PDF/X-4.")
+@click.option("--bleed", type=click.FloatRange(min=0, max=20), default=None, metavar="MM",
+              help="Bleed for --print-ready in mm.  [default: 3, or 1/8 in for letter]")
+@click.option("--pdf-variant", type=click.Choice(PDF_VARIANTS), default=None,
+              help="Write this PDF variant (default: tagged PDF/UA-1 for the standard and "
+                   "large-print layouts).")
+@click.option("--no-check", is_flag=True,
+              help="Build even leaflets that fail the error-level 'leaflet check' rules.")
 @click.option("--shard", type=ShardParam(), default=None, metavar="K/N",
               help="Build only shard K of N (e.g. 2/4), for CI runners that split the work.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a JUnit XML report here (one test case per output).")
+@click.option("--no-drafts", is_flag=True,
+              help="Refuse draft translations (skipped; an error for a --lang named).")
 @pass_state
-def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_impose, shard,
-          report):
+def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_impose,
+          print_ready, bleed, pdf_variant, no_check, shard, report, no_drafts):
     """Build PDFs: every leaflet × language × layout, or the part you name.
 
     Writes OUT/<slug>/<slug>.<lang>.<layout>.pdf and OUT/manifest.json.
@@ -129,13 +159,13 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
     """
     from .build import MANIFEST_NAME, junit_xml, plan
     from .build import build as run_build
-    from .render import RenderOptions
 
     config = state.config
     validate_matrix(state, slugs, langs, layouts)
-    for name in config.layouts:
+    for name in (*config.layouts, *config.print_ready):
         validate_matrix(state, (), (), (name,))
-    the_plan = plan(config, slugs, langs, layouts, shard=shard)
+    options = render_options(config, no_impose, print_ready, bleed, pdf_variant)
+    the_plan = plan(config, slugs, langs, layouts, shard=shard, drafts=not no_drafts)
     if not the_plan.jobs and not the_plan.skipped and shard is None:
         raise click.ClickException("nothing to build: add content/<slug>/<lang>.md")
     out = (out if out is not None else state.project / "dist")
@@ -143,8 +173,8 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
     manifest = MANIFEST_NAME if shard is None else f"manifest.shard-{shard[0]}-of-{shard[1]}.json"
     reporter = Reporter(state.verbosity, len(the_plan.jobs) + len(the_plan.skipped))
     summary = run_build(
-        config, the_plan, out, RenderOptions(impose=not no_impose), jobs=jobs, force=force,
-        fail_fast=fail_fast, on_result=reporter, manifest_name=manifest,
+        config, the_plan, out, options, jobs=jobs, force=force,
+        fail_fast=fail_fast, on_result=reporter, manifest_name=manifest, check=not no_check,
         on_wait=lambda: click.echo(f"waiting for another build writing to {out} ...", err=True),
     )
     reporter.close()
@@ -249,13 +279,14 @@ def preview(state: State, slugs, langs, layouts, out, jobs):
     from .build import build as run_build
     from .build import plan
     from .preview import make_previews
-    from .render import RenderOptions
 
     config = state.config
     validate_matrix(state, slugs, langs, layouts)
     the_plan = plan(config, slugs, langs, layouts)
     dist = state.project / "dist"
-    summary = run_build(config, the_plan, dist, RenderOptions(), jobs=jobs or os.cpu_count() or 1)
+    # The same options as a plain `leaflet build`, so its cached PDFs are reused.
+    options = render_options(config, False, False, None, None)
+    summary = run_build(config, the_plan, dist, options, jobs=jobs or os.cpu_count() or 1)
     for r in summary.failed:
         click.echo(f"Error: {r.error}", err=True)
     out = out if out is not None else state.project / "preview"
@@ -317,6 +348,47 @@ def layouts():
 
     for layout in LAYOUTS.values():
         click.echo(f"{layout.name:<12} {layout.description}")
+
+
+# ---------------------------------------------------------------- check
+
+@main.command()
+@click.argument("slugs", nargs=-1, metavar="[SLUG]...")
+@click.option("--lang", "-l", "langs", multiple=True, metavar="LANG",
+              help="Only this language (BCP 47 tag, e.g. es, pt-BR). Repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Plain lines (file:line: severity rule: message) or JSON.")
+@click.option("--strict", is_flag=True, help="Count warnings as errors (exit 1 on any).")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              metavar="YYYY-MM-DD",
+              help="Judge review dates as of this day (reproducible CI).  [default: today]")
+@pass_state
+def check(state: State, slugs, langs, fmt, strict, today):
+    """Check leaflets against the quality rules before anything is printed.
+
+    Metadata and review dates (PIF TICK), readability per language, accessibility (alt text,
+    contrast, large-print emphasis, heading levels), links and files, and translations.
+    Exits 0 when there are no errors (warnings allowed), 1 when there are; with --strict
+    warnings count as errors.
+    """
+    from .check import config_failure, run_checks
+    from .errors import LeafletError
+
+    validate_matrix(state, slugs, langs, ())
+    day = today.date() if today else None
+    try:
+        config = state.config
+    except LeafletError as exc:
+        report = config_failure(state.project, exc, day)
+    else:
+        report = run_checks(config, slugs, langs, day)
+    if fmt == "json":
+        click.echo(report.to_json())
+    else:
+        for line in report.text_lines(quiet=state.verbosity < 0, strict=strict):
+            click.echo(line)
+    if report.failed(strict):
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

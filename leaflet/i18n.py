@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
+from typing import Callable
 
 from .errors import LeafletError
 from .resources import builtin_dir
@@ -55,6 +56,22 @@ def script_of(lang: str) -> str:
     return parts[1] if len(parts) > 2 else "Latn"
 
 
+def text_direction(text: str, default: str = "ltr") -> str:
+    """What HTML's ``dir="auto"`` would choose: the direction of the first strong letter.
+
+    WeasyPrint 70 has no ``dir="auto"`` or ``unicode-bidi``; templates wrap text that
+    may be in another script (English sources in an Arabic leaflet, the clinic's
+    address) in a ``<span dir>`` so its punctuation and digits stay in place.
+    """
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return default
+
+
 def language_name(lang: str, in_lang: str | None = None) -> str:
     loc = locale_for(lang)
     if loc is None:
@@ -79,12 +96,17 @@ def format_number(value: float, lang: str) -> str:
 
 @dataclass
 class Catalog:
-    """Template text for one language; records every string that fell back to English."""
+    """Template text for one language; records every string that fell back to English.
+
+    ``messages`` is keyed like gettext's own catalog: ``msgid`` for plain text and
+    ``(msgid, form)`` for each plural form; ``plural`` maps a count to its form.
+    """
 
     lang: str
-    messages: dict[str, str]
+    messages: dict
     path: Path | None
     missing: set[str] = field(default_factory=set)
+    plural: Callable[[int], int] | None = None
 
     def gettext(self, message: str) -> str:
         if self.lang == SOURCE_LANG:
@@ -96,7 +118,13 @@ class Catalog:
         return translated
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self.gettext(singular if n == 1 else plural)
+        if self.lang != SOURCE_LANG:
+            form = self.plural(n) if self.plural is not None else int(n != 1)
+            translated = self.messages.get((singular, form))
+            if translated:
+                return translated
+            self.missing.add(singular)
+        return singular if n == 1 else plural
 
 
 def catalog_dirs(root: Path) -> list[Path]:
@@ -118,22 +146,20 @@ def catalog_path(lang: str, root: Path) -> Path | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _read_catalog(path: Path, mtime: float) -> dict[str, str]:
+def _read_catalog(path: Path, mtime: float) -> tuple[dict, Callable[[int], int]]:
     from babel.messages.mofile import write_mo
-    from babel.messages.pofile import PoFileError, read_po
     from babel.support import Translations
 
-    try:
-        with path.open("rb") as fh:
-            catalog = read_po(fh, abort_invalid=True)
-    except (PoFileError, UnicodeDecodeError, OSError) as exc:
-        raise LeafletError(f"catalog cannot be read: {exc}", path) from None
+    from .catalogs import read_po_file
+
+    catalog = read_po_file(path)  # a broken catalog is an error naming file:line
     # Compile exactly as msgfmt would (fuzzy entries left out) and read it back.
     buffer = BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
     translations = Translations(buffer, domain=DOMAIN)
-    return {k: v for k, v in translations._catalog.items() if isinstance(k, str) and k}
+    messages = {k: v for k, v in translations._catalog.items() if k and v}
+    return messages, translations.plural
 
 
 def load_catalog(lang: str, root: Path) -> Catalog:
@@ -142,7 +168,8 @@ def load_catalog(lang: str, root: Path) -> Catalog:
     path = catalog_path(lang, root)
     if path is None:
         return Catalog(lang, {}, None)
-    return Catalog(lang, dict(_read_catalog(path, path.stat().st_mtime)), path)
+    messages, plural = _read_catalog(path, path.stat().st_mtime)
+    return Catalog(lang, dict(messages), path, plural=plural)
 
 
 # ---------------------------------------------------------------- fonts
@@ -284,16 +311,29 @@ def char_script(char: str) -> str:
 def font_face_css(faces: list[FontFace]) -> str:
     """``@font-face`` rules pointing at the package files (served by the fetcher).
 
-    WeasyPrint 70 rejects weight ranges, so a variable font is declared once per weight
-    the stylesheets use (it picks the matching instance when it lays out the text).
+    A variable font is declared once, without ``font-weight``: fontconfig then lists
+    its named instances (Regular, Bold …) and Pango shapes bold text with the bold
+    instance's advances. WeasyPrint 70 rejects weight ranges, and declaring the same
+    variable file at 400 and at 700 shapes bold with the regular advances while the
+    PDF embeds bold outlines: letters collide (seen in Arabic and Devanagari headings).
     """
     rules = []
     for face in faces:
-        weights = ("400", "700") if " " in face.weight else (face.weight,)
-        for weight in weights:
-            rules.append(
-                "@font-face { font-family: %s; src: url(%s); font-weight: %s; "
-                "font-style: %s; }"
-                % (json.dumps(face.family), face.path.resolve().as_uri(), weight, face.style)
-            )
+        weight = "" if is_variable(face.path) else f" font-weight: {face.weight};"
+        rules.append(
+            "@font-face { font-family: %s; src: url(%s);%s font-style: %s; }"
+            % (json.dumps(face.family), face.path.resolve().as_uri(), weight, face.style)
+        )
     return "\n".join(dict.fromkeys(rules))
+
+
+@functools.lru_cache(maxsize=None)
+def is_variable(path: Path) -> bool:
+    """Has the font a weight axis (a clinic's own file may be variable too)?"""
+    from fontTools.ttLib import TTFont, TTLibError
+
+    try:
+        with TTFont(path, lazy=True) as font:
+            return "fvar" in font and any(a.axisTag == "wght" for a in font["fvar"].axes)
+    except (TTLibError, OSError) as exc:
+        raise LeafletError(f"font file cannot be read: {exc}", path) from None

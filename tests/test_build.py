@@ -203,3 +203,18 @@ def test_sigterm_leaves_only_complete_pdfs(project, tmp_path):
                              "-j", "2"], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{len(cache)} cached" in result.stdout
+
+
+def test_build_refuses_a_leaflet_that_fails_the_check(project, run):
+    source = project / "content" / "sample" / "en.md"
+    source.write_text(source.read_text().replace("next_review: 2028-02-01", "next_review: 2020-02-01")
+                      .replace("reviewed: 2026-02-01", "reviewed: 2019-02-01")
+                      .replace("published: 2026-01-15", "published: 2019-01-15"))
+    result = build(run, project)
+    assert result.exit_code == 1
+    assert "error review-overdue: review overdue since" in result.output
+    assert "build with --no-check" in result.output
+    assert not (project / "dist" / "sample" / "sample.en.standard.pdf").exists()
+    result = build(run, project, "--no-check")
+    assert result.exit_code == 0, result.output
+    assert (project / "dist" / "sample" / "sample.en.standard.pdf").is_file()
