@@ -50,7 +50,8 @@ def per_pdf_overhead(project: Path, count: int = 20) -> tuple[float, float]:
     from leaflet.content import load_leaflet
     from leaflet.layouts import get_layout
     from leaflet.produce import pdf_options
-    from leaflet.render import RenderOptions, Renderer
+    from leaflet.options import RenderOptions
+    from leaflet.render import Renderer
 
     config = load_config(project)
     jobs = [j for j in plan(config, layouts=["standard"]).jobs if j.lang == "en"]

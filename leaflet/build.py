@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
 import signal
 import tempfile
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -17,7 +17,7 @@ from . import __version__
 from .config import Config
 from .content import discover
 from .errors import LeafletError
-from .render import RenderOptions
+from .options import RenderOptions
 from .resources import builtin_dir
 
 CACHE_NAME = ".leaflet-cache.json"
@@ -292,6 +292,8 @@ class Summary:
 
 def check_sources(config: Config, jobs: list[Job]) -> dict[Path, str]:
     """Error-level ``leaflet check`` rules, once per content file: ``{path: why refused}``."""
+    if not jobs:
+        return {}
     from .check import blocking_errors
     from .content import load_leaflet
 
@@ -376,14 +378,11 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
     for r in the_plan.skipped:
         notify(r)
 
-    refused = check_sources(config, the_plan.jobs) if check else {}
-    todo: list[tuple[Job, str]] = []
+    # The check's verdict on an unchanged output only changes with the date (review
+    # rules), so a cached output that was checked today is not checked again.
+    today = dt.date.today().isoformat()
+    keyed: list[tuple[Job, str, bool]] = []
     for job in the_plan.jobs:
-        if job.source in refused:
-            r = Result(job, "failed", error=refused[job.source])
-            results.append(r)
-            notify(r)
-            continue
         try:
             key = job_key(shared, job, config)
         except OSError as exc:
@@ -392,14 +391,27 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
             notify(r)
             continue
         entry = cache.get(job.output.as_posix())
-        if not force and isinstance(entry, dict) and entry.get("key") == key \
-                and sha256_file(out / job.output) == entry.get("sha256"):
+        hit = (not force and isinstance(entry, dict) and entry.get("key") == key
+               and sha256_file(out / job.output) == entry.get("sha256"))
+        keyed.append((job, key, hit))
+    to_check = [job for job, key, hit in keyed
+                if check and not (hit and cache[job.output.as_posix()].get("checked") == today)]
+    refused = check_sources(config, to_check)
+    todo: list[tuple[Job, str]] = []
+    for job, key, hit in keyed:
+        if job.source in refused:
+            r = Result(job, "failed", error=refused[job.source])
+        elif hit:
+            entry = cache[job.output.as_posix()]
+            if check:
+                entry["checked"] = today
             r = Result(job, "cached", entry["sha256"], entry.get("pages", 0),
                        entry.get("bytes", 0), list(entry.get("warnings", [])), key=key)
-            results.append(r)
-            notify(r)
         else:
             todo.append((job, key))
+            continue
+        results.append(r)
+        notify(r)
 
     interrupted = False
     previous = signal.getsignal(signal.SIGTERM)
@@ -417,6 +429,7 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
             notify(r)
             if r.status == "built":
                 cache[r.job.output.as_posix()] = {"key": r.key, "sha256": r.sha256,
+                                                  "checked": today if check else "",
                                                   "pages": r.pages, "bytes": r.bytes,
                                                   "warnings": r.warnings}
             else:
@@ -446,6 +459,7 @@ def _execute(config, options, out, todo, jobs, fail_fast):
                 return
         return
     import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,

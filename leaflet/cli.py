@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .layouts import PDF_VARIANTS
+from .options import PDF_VARIANTS
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -82,8 +82,7 @@ class ShardParam(click.ParamType):
 
 def render_options(config, no_impose: bool, print_ready: bool, bleed, pdf_variant):
     """Options that change the PDFs; impossible combinations are usage errors."""
-    from .layouts import NEEDS_CMYK
-    from .render import RenderOptions
+    from .options import NEEDS_CMYK, RenderOptions
 
     if bleed is not None and not print_ready and not config.print_ready:
         raise click.UsageError("--bleed only applies with --print-ready")

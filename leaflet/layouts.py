@@ -9,14 +9,6 @@ A3, A4, A5 = (297.0, 420.0), (210.0, 297.0), (148.0, 210.0)
 TABLOID, LETTER, HALF_LETTER = (279.4, 431.8), (215.9, 279.4), (139.7, 215.9)
 INCH = 25.4
 
-# PDF variants WeasyPrint 70 writes (`--pdf-variant`), and what each needs.
-PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u",
-                "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/a-4e", "pdf/a-4f", "pdf/ua-1",
-                "pdf/ua-2", "pdf/x-1a", "pdf/x-3", "pdf/x-4", "pdf/x-5g")
-# PDF/X-1a, X-3 and X-5g need a CMYK output profile, which no package we install ships.
-NEEDS_CMYK = ("pdf/x-1a", "pdf/x-3", "pdf/x-5g")
-# Tagged variants: imposition onto sheets would throw their structure away.
-TAGGED = ("pdf/ua-1", "pdf/ua-2", "pdf/a-1a", "pdf/a-2a", "pdf/a-3a")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from .config import Config
 from .content import Leaflet, load_leaflet
 from .errors import LeafletError
 from .layouts import Layout
-from .render import Rendered, RenderOptions, Renderer
+from .options import RenderOptions
+from .render import Rendered, Renderer
 
 
 @dataclass
@@ -70,8 +71,7 @@ def produce(renderer: Renderer, leaflet: Leaflet, layout: Layout,
     faces = renderer.fonts(leaflet.lang)
     check_glyphs(leaflet, catalog, faces)
 
-    from .layouts import TAGGED
-    from .render import pdf_variant
+    from .options import TAGGED, pdf_variant
 
     if options.impose and layout.impose and pdf_variant(options, layout) in TAGGED:
         raise LeafletError(f"the {layout.name} layout is imposed on sheets, which drops the "
@@ -116,7 +116,7 @@ def produce(renderer: Renderer, leaflet: Leaflet, layout: Layout,
 def pdf_options(leaflet: Leaflet, layout: Layout | None = None,
                 options: RenderOptions = RenderOptions()) -> dict:
     """WeasyPrint ``write_pdf`` options: variant, output intent and stable identifiers."""
-    from .render import output_intent, pdf_variant
+    from .options import output_intent, pdf_variant
 
     result = {"pdf_identifier": f"leaflet:{leaflet.slug}:{leaflet.lang}".encode()}
     variant = pdf_variant(options, layout) if layout is not None else options.pdf_variant

@@ -18,27 +18,8 @@ from .config import Config
 from .content import Leaflet
 from .errors import LeafletError, display_path
 from .layouts import Layout
+from .options import RenderOptions, bleed_mm, output_intent
 from .resources import builtin_dir
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    """Choices that change the bytes of an output (they are part of the cache key)."""
-
-    impose: bool = True
-    # A WeasyPrint PDF variant ("pdf/x-4", "pdf/ua-1", …); None: the layout's default.
-    pdf_variant: str | None = None
-    # Bleed and crop marks for a print shop (implies PDF/X-4); bleed in mm.
-    print_ready: bool = False
-    bleed_mm: float | None = None
-    # Layouts that are print-ready by default (leaflet.toml: build.print_ready).
-    print_ready_layouts: tuple[str, ...] = ()
-
-    def is_print_ready(self, layout: Layout) -> bool:
-        return self.print_ready or layout.name in self.print_ready_layouts
-
-    def key(self) -> str:
-        return repr(sorted(vars(self).items()))
 
 
 @dataclass
@@ -141,30 +122,6 @@ def first_callout(body_html: str, kinds: tuple[str, ...] = ("warning", "danger")
     finder.feed(body_html)
     finder.close()
     return body_html[finder.start:finder.end] if finder.end > 0 else ""
-
-
-def pdf_variant(options: RenderOptions, layout: Layout) -> str | None:
-    """The variant an output is written as: asked for, implied by print-ready, or the
-    layout's default (tagged PDF/UA-1 for layouts read on screen)."""
-    if options.pdf_variant:
-        return options.pdf_variant
-    if options.is_print_ready(layout):
-        return "pdf/x-4"
-    return layout.pdf_variant
-
-
-def output_intent(options: RenderOptions, layout: Layout) -> str | None:
-    variant = pdf_variant(options, layout) or ""
-    # WeasyPrint's built-in sRGB profile (ICC, shipped inside the weasyprint package)
-    # is a valid output intent for PDF/X-4 and PDF/A.
-    return "srgb" if variant.startswith(("pdf/x", "pdf/a")) else None
-
-
-def bleed_mm(options: RenderOptions, paper: str) -> float:
-    """3 mm for A-series paper, 1/8 inch for Letter, unless the options say otherwise."""
-    if options.bleed_mm is not None:
-        return options.bleed_mm
-    return 3.175 if paper == "letter" else 3.0
 
 
 def source_date_epoch(leaflet: Leaflet) -> int:
