@@ -146,11 +146,13 @@ def validate_matrix(state: State, slugs, langs, layouts) -> None:
               help="Build only shard K of N (e.g. 2/4), for CI runners that split the work.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a JUnit XML report here (one test case per output).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors (as before the command).")
+@click.option("-v", "--verbose", count=True, help="Say more (as before the command).")
 @click.option("--no-drafts", is_flag=True,
               help="Refuse draft translations (skipped; an error for a --lang named).")
 @pass_state
 def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_impose,
-          print_ready, bleed, pdf_variant, no_check, shard, report, no_drafts):
+          print_ready, bleed, pdf_variant, no_check, shard, report, no_drafts, quiet, verbose):
     """Build PDFs: every leaflet × language × layout, or the part you name.
 
     Writes OUT/<slug>/<slug>.<lang>.<layout>.pdf and OUT/manifest.json.
@@ -158,6 +160,11 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
     """
     from .build import MANIFEST_NAME, junit_xml, plan
     from .build import build as run_build
+
+    if quiet:
+        state.verbosity = -1
+    elif verbose:
+        state.verbosity = max(state.verbosity, 0) + verbose
 
     config = state.config
     validate_matrix(state, slugs, langs, layouts)

@@ -72,6 +72,17 @@ def text_direction(text: str, default: str = "ltr") -> str:
     return default
 
 
+def can_hyphenate(lang: str) -> bool:
+    """Whether Pyphen (WeasyPrint's hyphenator) has a dictionary for the language."""
+    import pyphen
+
+    loc = locale_for(lang)
+    candidates = [lang.replace("-", "_"), lang]
+    if loc is not None:
+        candidates += [str(loc), loc.language]
+    return any(c in pyphen.LANGUAGES for c in candidates)
+
+
 def language_name(lang: str, in_lang: str | None = None) -> str:
     loc = locale_for(lang)
     if loc is None:

@@ -230,10 +230,15 @@ class Renderer:
         if options.is_print_ready(layout) and not (options.impose and layout.impose):
             # Imposed pieces get their marks on the sheet instead (impose.py).
             bleed = f" bleed: {bleed_mm(options, self.config.paper)}mm; marks: crop;"
+        # Hyphenate prose where Pyphen has the language's dictionary (WeasyPrint picks it
+        # from <html lang>); never headings, and never where the layout forbids it.
+        hyphens = "auto" if layout.hyphenate and i18n.can_hyphenate(leaflet.lang) else "manual"
         return (
             f"@page {{ size: {width}mm {height}mm;{bleed} }}\n"
             f":root {{ --brand: {self.config.clinic.brand_colour}; "
             f"--body-size: {body_pt}pt; font-family: {stack}; }}\n"
+            # U+2010, WeasyPrint's default, is missing from Atkinson Hyperlegible.
+            f"p, li, td, dd {{ hyphens: {hyphens}; hyphenate-character: \"-\"; }}\n"
         )
 
     def fonts(self, lang: str) -> list[i18n.FontFace]:

@@ -457,3 +457,33 @@ def project_i18n_list(fixture_project, run) -> str:
     result = run(["--project", fixture_project("i18n-sample"), "list"])
     assert result.exit_code == 0, result.output
     return result.output
+
+
+# ---------------------------------------------------------------- hyphenation
+
+LONG_WORDS = ("\n| A | B | C | D | E | F |\n|---|---|---|---|---|---|\n"
+              + "| " + " | ".join(["Characteristically incomprehensibilities"] * 6) + " |\n")
+
+
+def _hyphenated(pdf) -> bool:
+    import re
+
+    return bool(re.search(r"[a-z][-\u2010]\n[a-z]", pdfutil.text(pdf)))
+
+
+def test_prose_is_hyphenated_by_language_but_never_in_large_print(project, run):
+    source = project / "content" / "sample" / "en.md"
+    source.write_text(source.read_text() + LONG_WORDS)
+    result = run(["--project", project, "build", "-j", "1", "--layout", "standard",
+                  "--layout", "large-print"])
+    assert result.exit_code == 0, result.output
+    out = project / "dist" / "sample"
+    assert _hyphenated(out / "sample.en.standard.pdf")
+    assert not _hyphenated(out / "sample.en.large-print.pdf")
+
+
+def test_hyphenation_only_where_pyphen_has_the_language():
+    from leaflet import i18n
+
+    assert i18n.can_hyphenate("es") and i18n.can_hyphenate("pt-BR")
+    assert not i18n.can_hyphenate("ar")
