@@ -117,8 +117,12 @@ def every_part(md: Path) -> list[str]:
 
 
 def missing(parts: list[str], pdf: Path) -> list[str]:
-    printed = pdfutil.base_letters(pdfutil.text(pdf))
-    return [p for p in parts if pdfutil.base_letters(p) not in printed]
+    # Prose is hyphenated where the language allows: compare without hyphens on both sides.
+    def flat(text: str) -> str:
+        return pdfutil.base_letters(text).replace("-", "")
+
+    printed = flat(pdfutil.text(pdf))
+    return [p for p in parts if flat(p) not in printed]
 
 
 def region_text(reader: PdfReader, index: int, lo_mm: float, hi_mm: float) -> str:
