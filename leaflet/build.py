@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import hashlib
 import json
@@ -15,14 +16,17 @@ from typing import Callable, Iterable
 
 from . import __version__
 from .config import Config
-from .content import discover
-from .errors import LeafletError
+from .content import discover, refuse_outside
+from .errors import LeafletError, display_path, time_limit
 from .options import RenderOptions
 from .resources import builtin_dir
 
 CACHE_NAME = ".leaflet-cache.json"
 MANIFEST_NAME = "manifest.json"
 TMP_MARK = ".tmp-"
+# Per output (--timeout): a normal leaflet takes well under a second; this only stops a
+# pathological one (a giant table, a 2 MB paragraph) from holding a CI job for an hour.
+DEFAULT_TIMEOUT = 120.0
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
@@ -126,10 +130,12 @@ def _is_draft(path: Path) -> bool:
 
 # ------------------------------------------------------------------ cache keys
 
-def _hash_tree(h, folder: Path, pattern: str = "*") -> None:
+def _hash_tree(h, folder: Path, pattern: str = "*", inside: Path | None = None) -> None:
     if not folder.is_dir():
         return
     for path in sorted(folder.rglob(pattern)):
+        if inside is not None and not path.resolve().is_relative_to(inside):
+            continue  # a symlink out of the project: refused when rendering, never read
         if path.is_file() and "__pycache__" not in path.parts:
             h.update(path.relative_to(folder).as_posix().encode() + b"\0")
             h.update(hashlib.sha256(path.read_bytes()).digest())
@@ -153,7 +159,7 @@ def shared_key(config: Config, options: RenderOptions) -> str:
     if config.clinic.logo is not None:
         h.update(config.clinic.logo.read_bytes())
     for folder in ("templates", "styles", "locales"):
-        _hash_tree(h, config.root / folder)
+        _hash_tree(h, config.root / folder, inside=config.root.resolve())
         _hash_tree(h, builtin_dir(folder))
     _hash_tree(h, Path(__file__).parent, "*.py")  # the code itself, in a checkout
     for root in i18n.font_roots():
@@ -199,11 +205,24 @@ class _quiet:
 
 
 def read_json(path: Path) -> dict:
+    """A JSON object from ``path``; ``{}`` for a missing, unreadable or garbage file."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _cache_entry(entry: object) -> dict | None:
+    """A cache entry as the build writes it, or None (a hand-edited or damaged cache)."""
+    if not isinstance(entry, dict):
+        return None
+    types = {"key": str, "sha256": str, "pages": int, "bytes": int, "warnings": list}
+    if not all(isinstance(entry.get(k), t) for k, t in types.items()):
+        return None
+    if not all(isinstance(w, str) for w in entry["warnings"]):
+        return None
+    return entry
 
 
 def sha256_file(path: Path) -> str | None:
@@ -226,15 +245,21 @@ def clean_temporaries(out: Path) -> None:
 # ------------------------------------------------------------------ workers
 
 _STATE: dict = {}
+# Drop the renderer before interpreter shutdown: WeasyPrint's FontConfiguration removes its
+# temporary font folder in __del__, which fails (and leaves the folder) once modules are
+# torn down.
+atexit.register(_STATE.clear)
 
 
-def _init_worker(config: Config, options: RenderOptions, out: Path) -> None:
+def _init_worker(config: Config, options: RenderOptions, out: Path,
+                 timeout: float | None = None) -> None:
     # Workers leave interrupts to the parent, which stops them in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     from .render import Renderer
 
-    _STATE.update(renderer=Renderer(config), options=options, out=out, leaflets={})
+    _STATE.update(renderer=Renderer(config), options=options, out=out, leaflets={},
+                  timeout=timeout)
 
 
 def _run_job(job: Job, key: str) -> Result:
@@ -242,9 +267,14 @@ def _run_job(job: Job, key: str) -> Result:
     from .produce import load_cached, produce
 
     start = time.perf_counter()
+    timeout = _STATE.get("timeout")
     try:
-        leaflet = load_cached(job.source, _STATE["leaflets"])
-        made = produce(_STATE["renderer"], leaflet, get_layout(job.layout), _STATE["options"])
+        # The limit covers loading and rendering, not the write: a PDF is written whole.
+        with time_limit(timeout, f"took longer than {timeout or 0:g} s (--timeout) to build "
+                                 f"{job.output.name}", job.source):
+            leaflet = load_cached(job.source, _STATE["leaflets"])
+            made = produce(_STATE["renderer"], leaflet, get_layout(job.layout),
+                           _STATE["options"])
         target = _STATE["out"] / job.output
         try:
             atomic_write(target, made.pdf)
@@ -257,7 +287,14 @@ def _run_job(job: Job, key: str) -> Result:
                             + "; ".join(repr(s) for s in made.missing_strings[:5]))
         return Result(job, "built", hashlib.sha256(made.pdf).hexdigest(), made.pages,
                       len(made.pdf), warnings, seconds=time.perf_counter() - start, key=key)
+    except RecursionError:
+        return Result(job, "failed", error=LeafletError(
+            "nested too deeply to lay out (elements, lists or quotes inside each other, "
+            "hundreds deep): flatten it", job.source).format_message(),
+            seconds=time.perf_counter() - start)
     except LeafletError as exc:
+        if exc.path is None:  # e.g. a font package missing: say which output it stopped
+            exc = LeafletError(exc.detail, job.source)
         return Result(job, "failed", error=exc.format_message(),
                       seconds=time.perf_counter() - start)
     except Exception as exc:  # noqa: BLE001 - one broken output must not stop the rest
@@ -290,7 +327,8 @@ class Summary:
         return text + (" (interrupted)" if self.interrupted else "")
 
 
-def check_sources(config: Config, jobs: list[Job]) -> dict[Path, str]:
+def check_sources(config: Config, jobs: list[Job],
+                  timeout: float | None = None) -> dict[Path, str]:
     """Error-level ``leaflet check`` rules, once per content file: ``{path: why refused}``."""
     if not jobs:
         return {}
@@ -300,19 +338,28 @@ def check_sources(config: Config, jobs: list[Job]) -> dict[Path, str]:
     refused = {}
     for source in dict.fromkeys(job.source for job in jobs):
         try:
-            load_leaflet(source)
-        except LeafletError:
+            with time_limit(timeout, f"checking it took longer than {timeout or 0:g} s "
+                                     "(--timeout); not built", source):
+                load_leaflet(source)
+                errors = blocking_errors(config, source)
+        except LeafletError as exc:
+            if exc.path == source and "(--timeout)" in exc.detail:
+                refused[source] = exc.format_message()
             continue  # the build reports the file's own error, as plainly as it can
-        errors = blocking_errors(config, source)
         if errors:
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            refused[source] = (f"{errors[0].text()}{more}; not built: fix it, see "
+            first = errors[0]
+            text = first.text()
+            if first.path is None:  # e.g. a font package missing: name the file it stops
+                text = f"{display_path(source)}: {first.severity} {first.rule}: {first.message}"
+            refused[source] = (f"{text}{more}; not built: fix it, see "
                                "'leaflet check', or build with --no-check")
     return refused
 
 
-class _Interrupted(Exception):
-    pass
+class _Interrupted(BaseException):
+    """SIGTERM: a BaseException, so no ``except Exception`` (ours around each output,
+    WeasyPrint's around each resource) turns a stop into one failed output."""
 
 
 LOCK_NAME = ".leaflet.lock"
@@ -349,8 +396,13 @@ def build(config: Config, the_plan: Plan, out: Path, options: RenderOptions = Re
           jobs: int = 1, force: bool = False, fail_fast: bool = False,
           on_result: Callable[[Result], None] | None = None,
           manifest_name: str = MANIFEST_NAME,
-          on_wait: Callable[[], None] | None = None, check: bool = True) -> Summary:
-    """Build the planned outputs into ``out``; every result is reported, none is lost."""
+          on_wait: Callable[[], None] | None = None, check: bool = True,
+          timeout: float | None = DEFAULT_TIMEOUT) -> Summary:
+    """Build the planned outputs into ``out``; every result is reported, none is lost.
+
+    ``timeout`` bounds each output (seconds; None for no limit): one that takes longer
+    fails with a message saying so, and the others go on.
+    """
     out = out.resolve()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -361,13 +413,13 @@ def build(config: Config, the_plan: Plan, out: Path, options: RenderOptions = Re
                            out) from None
     try:
         return _build_locked(config, the_plan, out, options, jobs, force, fail_fast,
-                             on_result, manifest_name, check)
+                             on_result, manifest_name, check, timeout)
     finally:
         lock.__exit__(None, None, None)
 
 
 def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_result,
-                  manifest_name, check) -> Summary:
+                  manifest_name, check, timeout=None) -> Summary:
     start = time.perf_counter()
     clean_temporaries(out)
     cache_path = out / CACHE_NAME
@@ -384,19 +436,25 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
     keyed: list[tuple[Job, str, bool]] = []
     for job in the_plan.jobs:
         try:
+            refuse_outside(job.source)  # not even hashed
             key = job_key(shared, job, config)
+        except LeafletError as exc:
+            r = Result(job, "failed", error=exc.format_message())
+            results.append(r)
+            notify(r)
+            continue
         except OSError as exc:
             r = Result(job, "failed", error=f"{job.source}: cannot read: {exc.strerror}")
             results.append(r)
             notify(r)
             continue
-        entry = cache.get(job.output.as_posix())
-        hit = (not force and isinstance(entry, dict) and entry.get("key") == key
-               and sha256_file(out / job.output) == entry.get("sha256"))
+        entry = _cache_entry(cache.get(job.output.as_posix()))
+        hit = (not force and entry is not None and entry["key"] == key
+               and sha256_file(out / job.output) == entry["sha256"])
         keyed.append((job, key, hit))
     to_check = [job for job, key, hit in keyed
                 if check and not (hit and cache[job.output.as_posix()].get("checked") == today)]
-    refused = check_sources(config, to_check)
+    refused = check_sources(config, to_check, timeout)
     todo: list[tuple[Job, str]] = []
     for job, key, hit in keyed:
         if job.source in refused:
@@ -424,7 +482,7 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
     except ValueError:  # not the main thread (e.g. embedded use)
         previous = None
     try:
-        for r in _execute(config, options, out, todo, jobs, fail_fast):
+        for r in _execute(config, options, out, todo, jobs, fail_fast, timeout):
             results.append(r)
             notify(r)
             if r.status == "built":
@@ -441,61 +499,115 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
             signal.signal(signal.SIGTERM, previous)
         # Only entries whose PDF was completely written are recorded: never inconsistent.
         clean_temporaries(out)
-        atomic_write(cache_path, json.dumps(cache, indent=1, sort_keys=True).encode())
         summary = Summary(results, time.perf_counter() - start, interrupted)
-        write_manifest(out / manifest_name, summary)
+        try:
+            atomic_write(cache_path, json.dumps(cache, indent=1, sort_keys=True).encode())
+            write_manifest(out / manifest_name, summary)
+        except OSError as exc:
+            # The old cache stays (atomic): its entries are checked against the PDFs'
+            # hashes before use, so a stale one only costs a rebuild.
+            raise LeafletError(f"cannot write the cache or manifest: {exc.strerror or exc}",
+                               out) from None
     return summary
 
 
-def _execute(config, options, out, todo, jobs, fail_fast):
+def _execute(config, options, out, todo, jobs, fail_fast, timeout=None):
     if not todo:
         return
     if jobs <= 1 or len(todo) == 1:
-        _init_in_process(config, options, out)
+        _init_in_process(config, options, out, timeout)
         for job, key in todo:
             r = _run_job(job, key)
             yield r
             if fail_fast and r.status == "failed":
                 return
         return
+    # A worker that dies (SIGKILL, the out-of-memory killer) takes down every output in
+    # flight in its pool, and which one killed it is unknown. Those get a second round in
+    # a fresh pool; what is lost again gets a last try alone in its own process, so one
+    # output that kills its worker fails by itself and the others are kept.
+    again: list = []
+    alone: list = []
+    rounds = ((todo, jobs, again), (again, jobs, alone))
+    for items, workers, lost in rounds:
+        for r in _in_pool(config, options, out, items, workers, timeout, lost):
+            yield r
+            if fail_fast and r.status == "failed":
+                return
+    for job, key in alone:
+        lost = []
+        results = list(_in_pool(config, options, out, [(job, key)], 1, timeout, lost))
+        if lost:
+            results = [Result(job, "failed", error=LeafletError(
+                f"the build worker stopped while building {job.output.name}, every time it "
+                "was tried (killed, or out of memory?)", job.source).format_message())]
+        for r in results:
+            yield r
+            if fail_fast and r.status == "failed":
+                return
+
+
+def _in_pool(config, options, out, todo, jobs, timeout, lost):
+    """Run ``todo`` in worker processes; what a dead worker took down goes to ``lost``."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
-                               initializer=_init_worker, initargs=(config, options, out))
-    pending = set()
-    try:
-        queue = list(todo)
-        # Keep the pool just full so --fail-fast and interrupts stop quickly.
-        while queue or pending:
-            while queue and len(pending) < jobs * 2:
-                job, key = queue.pop(0)
-                pending.add(pool.submit(_run_job, job, key))
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                try:
-                    r = future.result()
-                except Exception as exc:  # noqa: BLE001 - a worker died (e.g. SIGKILL)
-                    raise LeafletError(f"a build worker stopped unexpectedly: {exc}") from None
-                yield r
-                if fail_fast and r.status == "failed":
-                    return
-    finally:
-        for future in pending:
-            future.cancel()
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            if proc.is_alive():
-                proc.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+    queue = list(todo)
+    while queue:
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(queue)), mp_context=context,
+                                   initializer=_init_worker,
+                                   initargs=(config, options, out, timeout))
+        pending: dict = {}
+        try:
+            broken = False
+            # Keep the pool just full so --fail-fast and interrupts stop quickly.
+            while (queue or pending) and not broken:
+                while queue and len(pending) < jobs * 2:
+                    job, key = queue.pop(0)
+                    pending[pool.submit(_run_job, job, key)] = (job, key)
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    item = pending.pop(future)
+                    try:
+                        r = future.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        lost.append(item)
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - e.g. a result that won't pickle
+                        r = Result(item[0], "failed", error=f"{item[0].source}: internal "
+                                                            f"error: {type(exc).__name__}: {exc}")
+                    yield r
+            if broken:
+                # The pool is dead: what was in flight either finished just before or is lost.
+                wait(pending, timeout=5)
+                for future, item in list(pending.items()):
+                    del pending[future]
+                    if future.done() and not future.cancelled() and future.exception() is None:
+                        yield future.result()
+                    else:
+                        lost.append(item)
+        finally:
+            for future in pending:
+                future.cancel()
+            _stop_pool(pool)
 
 
-def _init_in_process(config, options, out):
+def _stop_pool(pool) -> None:
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        if proc.is_alive():
+            proc.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _init_in_process(config, options, out, timeout=None):
     if _STATE.get("renderer") is None or _STATE["renderer"].config != config:
         from .render import Renderer
 
         _STATE.update(renderer=Renderer(config), leaflets={})
-    _STATE.update(options=options, out=out)
+    _STATE.update(options=options, out=out, timeout=timeout)
 
 
 def write_manifest(path: Path, summary: Summary) -> None:

@@ -150,9 +150,13 @@ def validate_matrix(state: State, slugs, langs, layouts) -> None:
 @click.option("-v", "--verbose", count=True, help="Say more (as before the command).")
 @click.option("--no-drafts", is_flag=True,
               help="Refuse draft translations (skipped; an error for a --lang named).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120,
+              show_default=True, metavar="SECONDS",
+              help="Fail an output that takes longer than this to build (the others go on).")
 @pass_state
 def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_impose,
-          print_ready, bleed, pdf_variant, no_check, shard, report, no_drafts, quiet, verbose):
+          print_ready, bleed, pdf_variant, no_check, shard, report, no_drafts, quiet, verbose,
+          timeout):
     """Build PDFs: every leaflet × language × layout, or the part you name.
 
     Writes OUT/<slug>/<slug>.<lang>.<layout>.pdf and OUT/manifest.json.
@@ -182,12 +186,18 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
         config, the_plan, out, options, jobs=jobs, force=force,
         fail_fast=fail_fast, on_result=reporter, manifest_name=manifest, check=not no_check,
         on_wait=lambda: click.echo(f"waiting for another build writing to {out} ...", err=True),
+        timeout=timeout,
     )
     reporter.close()
     if report is not None:
         from .build import atomic_write
+        from .errors import LeafletError
 
-        atomic_write(report, junit_xml(summary))
+        try:
+            atomic_write(report, junit_xml(summary))
+        except OSError as exc:
+            raise LeafletError(f"cannot write the report: {exc.strerror or exc}", report) \
+                from None
     for r in summary.failed:
         click.echo(f"Error: {r.error}", err=True)
     if state.verbosity >= 0 or summary.failed:

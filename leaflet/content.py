@@ -9,14 +9,18 @@ from pathlib import Path
 
 import yaml
 
-from .errors import LeafletError
+from .errors import LeafletError, time_limit
 
 CONTENT_DIR = "content"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_BYTES = 2_000_000
+# Python-Markdown is quadratic on some inputs (a 1 MB line of "*a", deep list nesting):
+# a content file that takes longer than this to convert is refused, not waited for.
+MARKDOWN_SECONDS = 20.0
 MARKDOWN_EXTENSIONS = ["tables", "attr_list", "sane_lists", "admonition", "def_list"]
 TRANSLATION_STATUSES = ("draft", "reviewed")
+YEARS = (1900, 2999)  # the dates a leaflet may carry
 
 REQUIRED = ("title", "summary", "version", "published", "reviewed", "next_review", "owner",
             "sources")
@@ -80,8 +84,45 @@ def discover(root: Path) -> dict[str, dict[str, Path]]:
     return found
 
 
+def project_root(path: Path) -> Path:
+    """The project folder of ``<root>/content/<slug>/<lang>.md``."""
+    return path.absolute().parent.parent.parent
+
+
+def refuse_outside(path: Path) -> None:
+    """A content file (or its folder) that is a symlink out of the project is never read."""
+    try:
+        inside = path.resolve().is_relative_to(project_root(path).resolve())
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        raise LeafletError("points outside the project (symlink?): not read", path)
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` (no tags that build objects) whose every failure is a YAMLError.
+
+    SafeLoader itself lets ValueError and friends escape for values such as a
+    5000-digit number, ``2026-13-45`` or ``!!timestamp xyz``.
+    """
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, AttributeError, OverflowError, IndexError,
+                KeyError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read this value ({_preview(str(exc), 60)})",
+                node.start_mark) from None
+
+
 def split_front_matter(text: str, path: Path) -> tuple[dict, str, int, list[str]]:
     """``text -> (meta, body, body_line, front_matter_lines)``; YAML via ``safe_load`` only."""
+    # `leaflet check` reads a file that failed to load again, for what it can still
+    # report: the same limits apply, so nothing from outside or oversized gets through.
+    refuse_outside(path)
+    if len(text) > MAX_BYTES:
+        raise LeafletError(f"file is larger than {MAX_BYTES // 1_000_000} MB", path)
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         raise LeafletError("must start with a '---' line, then the front matter", path, 1)
@@ -92,7 +133,7 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, str, int, list[str]
         raise LeafletError("front matter has no closing '---' line", path, 1)
     front = lines[1:end]
     try:
-        meta = yaml.safe_load("\n".join(front))
+        meta = yaml.load("\n".join(front), Loader=_Loader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -111,6 +152,7 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, str, int, list[str]
 def load_leaflet(path: Path) -> Leaflet:
     """Read and validate ``content/<slug>/<lang>.md``."""
     slug, lang = path.parent.name, path.stem
+    refuse_outside(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -131,9 +173,10 @@ def load_leaflet(path: Path) -> Leaflet:
     def fail(key: str, message: str):
         raise LeafletError(message, path, lines.get(key, 2))
 
-    unknown = sorted(k for k in meta if k not in REQUIRED + OPTIONAL)
+    # Keys may be numbers, dates or null as well as text: never compare them directly.
+    unknown = sorted((k for k in meta if k not in REQUIRED + OPTIONAL), key=str)
     if unknown:
-        key = str(unknown[0])
+        key = _preview(unknown[0], 40)
         fail(key, f"unknown front matter field {key!r} "
                   f"(known: {', '.join(REQUIRED + OPTIONAL)})")
     for key in REQUIRED:
@@ -147,6 +190,7 @@ def load_leaflet(path: Path) -> Leaflet:
             value = meta[key]
             if not isinstance(value, str) or not value.strip():
                 fail(key, f"{key!r} must be text, not {_kind(value)}")
+            _check_text(value, key, fail)
             values[key] = " ".join(value.split())
     for key in ("version", "source_version"):
         if key in meta and meta[key] is not None:
@@ -155,6 +199,7 @@ def load_leaflet(path: Path) -> Leaflet:
                 fail(key, f"{key!r} must be a version such as \"1.0\", not {_kind(value)}")
             # YAML reads 1.10 as the number 1.1: take the text as written instead.
             values[key] = _raw_scalar(front, lines.get(key)) or str(value)
+            _check_text(values[key], key, fail)
     for key in _DATES:
         if key in meta and meta[key] is not None:
             values[key] = _date(meta[key], key, fail)
@@ -167,12 +212,14 @@ def load_leaflet(path: Path) -> Leaflet:
                 isinstance(i, (str, int, float)) and not isinstance(i, bool) for i in items
             ):
                 fail(key, f"{key!r} must be a list of text items ('- item' lines)")
+            for item in items:
+                _check_text(str(item), key, fail)
             values[key] = tuple(" ".join(str(i).split()) for i in items)
     status = meta.get("translation_status")
     if status is not None:
         if status not in TRANSLATION_STATUSES:
-            fail("translation_status",
-                 f"translation_status must be 'draft' or 'reviewed', not {status!r}")
+            fail("translation_status", "translation_status must be 'draft' or 'reviewed', "
+                                       f"not {_shown(status)}")
         values["translation_status"] = status
     if values.get("translation_of"):
         for key in ("source_version", "translation_status"):
@@ -191,7 +238,7 @@ def load_leaflet(path: Path) -> Leaflet:
         lang=lang,
         path=path,
         body_markdown=body,
-        body_html=markdown_to_html(body, path, body_line),
+        body_html=_converted(body, path, body_line),
         body_line=body_line,
         field_lines=lines,
         **values,
@@ -206,6 +253,30 @@ def markdown_to_html(text: str, path: Path | None = None, line: int = 1) -> str:
         return markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS, output_format="html")
     except RecursionError:
         raise LeafletError("Markdown is nested too deeply", path, line) from None
+
+
+_SLOW: set[tuple] = set()
+
+
+def _converted(body: str, path: Path, line: int) -> str:
+    """The body as HTML within ``MARKDOWN_SECONDS``; a file too slow to convert is
+    remembered (per version), so the build, the check and the plan wait for it once."""
+    try:
+        stat = path.stat()
+        key = (str(path.absolute()), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        key = None
+    message = (f"Markdown took longer than {MARKDOWN_SECONDS:g} s to convert: look for very "
+               "long lines, deep nesting or long runs of * _ [ < ` characters")
+    if key in _SLOW:
+        raise LeafletError(message, path)
+    try:
+        with time_limit(MARKDOWN_SECONDS, message, path):
+            return markdown_to_html(body, path, line)
+    except LeafletError as exc:
+        if key is not None and exc.detail == message:
+            _SLOW.add(key)
+        raise
 
 
 def _field_lines(front: list[str]) -> dict[str, int]:
@@ -225,17 +296,52 @@ def _raw_scalar(front: list[str], line: int | None) -> str:
 
 
 def _date(value: object, key: str, fail) -> dt.date:
+    day = None
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    elif isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip())
+            day = dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    fail(key, f"{key!r} must be a date written YYYY-MM-DD, not {str(value)[:40]!r}")
-    raise AssertionError  # fail() always raises
+    if day is None:
+        fail(key, f"{key!r} must be a date written YYYY-MM-DD, not {_shown(value)}")
+    # A typo such as 0026 or 9026: date sums (review spans, PDF timestamps) stay in range.
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        fail(key, f"{key!r} must be a date between the years {YEARS[0]} and {YEARS[1]}, "
+                  f"not {day}")
+    return day
+
+
+def _preview(value: object, limit: int) -> str:
+    """A short text for a value in a message, never expanding a nested one: an alias bomb
+    ("billion laughs") is a few lines of YAML but a list of 10^9 items as text."""
+    if isinstance(value, str):
+        return value[:limit]
+    if isinstance(value, (bool, float, dt.date)) or value is None:
+        return str(value)[:limit]
+    if isinstance(value, int):
+        return str(value)[:limit] if value.bit_length() < 256 else "a very large number"
+    return _kind(value)
+
+
+def _shown(value: object) -> str:
+    """A value as a message shows it: text quoted, numbers as written, else its kind."""
+    if isinstance(value, str):
+        return repr(value[:40])
+    if isinstance(value, (bool, int, float, dt.date)) or value is None:
+        return _preview(value, 40)
+    return _kind(value)
+
+
+def _check_text(value: str, key: str, fail) -> None:
+    # YAML escapes can write what no UTF-8 file holds: lone surrogates, NUL and
+    # other control characters. They break the PDF writer and mean nothing to a reader.
+    for char in value:
+        if (0xD800 <= ord(char) <= 0xDFFF) or (ord(char) < 32 and char not in "\t\n\r"):
+            fail(key, f"{key!r} contains the invalid character U+{ord(char):04X}")
 
 
 def _kind(value: object) -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+import time
 from pathlib import Path
 
 import click
@@ -31,3 +35,72 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except (ValueError, OSError):
         return str(path)
+
+
+class Overtime(BaseException):
+    """Raised by a ``time_limit`` alarm.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: libraries that catch every
+    ``Exception`` (WeasyPrint does, around each image and stylesheet) must not swallow it.
+    """
+
+    def __init__(self, token: object):
+        super().__init__("time limit reached")
+        self.token = token
+
+
+_RETRY = 0.5
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None, message: str, path: Path | str | None = None):
+    """Stop the work inside after ``seconds``: ``LeafletError(message, path)`` instead.
+
+    A SIGALRM timer, so only in the main thread of a process (the build's workers and
+    the CLI); elsewhere, or with no limit, the work runs unbounded. Limits nest: an
+    outer limit that ends sooner wins and is re-armed afterwards with what is left of it.
+    Code stuck inside one long C call is stopped when that call returns.
+    """
+    if (not seconds or seconds <= 0 or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+    outer_left, _ = signal.getitimer(signal.ITIMER_REAL)
+    if outer_left and outer_left <= seconds:
+        yield  # the outer limit ends first; its own handler reports it
+        return
+    token = object()
+    armed = [True]
+
+    def on_alarm(signum, frame):
+        # Raised again every RETRY seconds until the block is left: an exception raised
+        # while a __del__ method or a gc callback runs is printed and dropped by Python.
+        if armed[0]:
+            raise Overtime(token)
+
+    started = time.monotonic()
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    restored = [False]
+
+    def restore():
+        armed[0] = False
+        if restored[0]:
+            return
+        restored[0] = True
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer_left:
+            left = outer_left - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))
+
+    signal.setitimer(signal.ITIMER_REAL, seconds, _RETRY)
+    try:
+        try:
+            yield
+        finally:
+            restore()
+    except Overtime as exc:
+        restore()
+        if exc.token is not token:
+            raise
+        raise LeafletError(message, path) from None

@@ -148,10 +148,15 @@ def catalog_path(lang: str, root: Path) -> Path | None:
     loc = locale_for(lang)
     if loc is not None:
         names += [str(loc), loc.language]
+    project = root.resolve()
     for base in catalog_dirs(root):
         for name in dict.fromkeys(names):
             path = base / name / "LC_MESSAGES" / f"{DOMAIN}.po"
             if path.is_file():
+                if base == root / "locales" and not path.resolve().is_relative_to(project):
+                    # A symlink out of the project: never read it (it would print on
+                    # every page); say so rather than fall back silently.
+                    raise LeafletError("catalog points outside the project (symlink?): not read", path)
                 return path
     return None
 

@@ -107,8 +107,10 @@ def produce(renderer: Renderer, leaflet: Leaflet, layout: Layout,
     pdf = renderer.write(document, leaflet, **pdf_options(leaflet, layout, options))
     if options.impose and layout.impose:
         from .impose import impose
+        from .options import bleed_mm
 
-        pdf = impose(pdf, layout, config.paper, i18n.direction(leaflet.lang))
+        bleed = bleed_mm(options, config.paper) if options.is_print_ready(layout) else 0.0
+        pdf = impose(pdf, layout, config.paper, i18n.direction(leaflet.lang), bleed_mm=bleed)
     return Produced(pdf=pdf, pages=count_pages(pdf), warnings=warnings, body_pt=body_pt,
                     missing_strings=sorted(catalog.missing))
 

@@ -30,14 +30,18 @@ class Rendered:
 
 
 class _ProjectLoader(jinja2.FileSystemLoader):
-    """A file loader that refuses templates resolving outside its folder (symlinks)."""
+    """A file loader that never reads a template resolving outside ``within`` (a symlinked
+    template, or a symlinked ``templates/`` folder): checked before the file is opened."""
+
+    def __init__(self, searchpath: str, within: Path):
+        super().__init__(searchpath)
+        self.within = within.resolve()
 
     def get_source(self, environment, template):
-        source, filename, uptodate = super().get_source(environment, template)
-        base = Path(self.searchpath[0]).resolve()
-        if not Path(filename).resolve().is_relative_to(base):
-            raise LeafletError("template points outside the project (symlink?)", filename)
-        return source, filename, uptodate
+        path = Path(self.searchpath[0], *jinja2.loaders.split_template_path(template))
+        if path.is_file() and not path.resolve().is_relative_to(self.within):
+            raise LeafletError("template points outside the project (symlink?)", path)
+        return super().get_source(environment, template)
 
 
 def template_dirs(root: Path) -> list[Path]:
@@ -50,7 +54,8 @@ def style_path(root: Path, name: str) -> Path:
         path = base / name
         if path.is_file():
             resolved = path.resolve()
-            if base == root / "styles" and not resolved.is_relative_to(base.resolve()):
+            # The project folder, not styles/: a symlinked styles/ folder is outside too.
+            if base == root / "styles" and not resolved.is_relative_to(root.resolve()):
                 raise LeafletError("stylesheet points outside the project (symlink?)", path)
             return path
     raise LeafletError(f"stylesheet {name} not found in styles/ or the built-in styles")
@@ -59,7 +64,9 @@ def style_path(root: Path, name: str) -> Path:
 def make_environment(root: Path) -> SandboxedEnvironment:
     # Sandboxed: a template override from any contributor cannot reach Python internals.
     env = SandboxedEnvironment(
-        loader=jinja2.ChoiceLoader([_ProjectLoader(str(d)) for d in template_dirs(root)]),
+        loader=jinja2.ChoiceLoader([
+            _ProjectLoader(str(folder), within)
+            for folder, within in zip(template_dirs(root), (root, builtin_dir("templates")))]),
         autoescape=True,
         extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,
@@ -226,17 +233,26 @@ class Renderer:
         width, height = layout.page_size(self.config.paper)
         faces = self.fonts(leaflet.lang)
         stack = ", ".join(f'"{f}"' for f in i18n.families(faces))
-        bleed = ""
-        if options.is_print_ready(layout) and not (options.impose and layout.impose):
-            # Imposed pieces get their marks on the sheet instead (impose.py).
-            bleed = f" bleed: {bleed_mm(options, self.config.paper)}mm; marks: crop;"
+        bleed, page_bleed = "", 0.0
+        if options.is_print_ready(layout):
+            page_bleed = bleed_mm(options, self.config.paper)
+            if options.impose and layout.impose:
+                from .impose import page_bleed_mm
+
+                # Imposed pieces get their marks on the sheet (impose.py); each page
+                # bleeds far enough to fill its slot there, and the sheet's bleed.
+                page_bleed = page_bleed_mm(layout, self.config.paper, page_bleed)
+                bleed = f" bleed: {page_bleed}mm;"
+            else:
+                bleed = f" bleed: {page_bleed}mm; marks: crop;"
         # Hyphenate prose where Pyphen has the language's dictionary (WeasyPrint picks it
         # from <html lang>); never headings, and never where the layout forbids it.
         hyphens = "auto" if layout.hyphenate and i18n.can_hyphenate(leaflet.lang) else "manual"
         return (
             f"@page {{ size: {width}mm {height}mm;{bleed} }}\n"
             f":root {{ --brand: {self.config.clinic.brand_colour}; "
-            f"--body-size: {body_pt}pt; font-family: {stack}; }}\n"
+            # --bleed: how far a band that touches the page edge extends past it.
+            f"--body-size: {body_pt}pt; --bleed: {page_bleed:g}mm; font-family: {stack}; }}\n"
             # U+2010, WeasyPrint's default, is missing from Atkinson Hyperlegible.
             f"p, li, td, dd {{ hyphens: {hyphens}; hyphenate-character: \"-\"; }}\n"
         )
@@ -289,7 +305,8 @@ class Renderer:
         from .fetch import make_fetcher
 
         refused: list[str] = []
-        fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network, refused)
+        fatal: list[str] = []
+        fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network, refused, fatal)
         html_text = self.render_html(leaflet, layout, catalog, options, body_pt, extra)
         collect = _Collect()
         LOGGER.addHandler(collect)
@@ -301,6 +318,9 @@ class Renderer:
                                    output_intent=output_intent(options, layout))
         finally:
             LOGGER.removeHandler(collect)
+        if fatal:
+            raise LeafletError(fatal[0], leaflet.path)
+        refused += _drop_attachments(document)
         source = display_path(leaflet.path)
         warnings = [f"{source}: {m}" for m in refused] + [
             m for m in collect.messages if not _duplicate_refusal(m)]
@@ -316,6 +336,28 @@ class Renderer:
                 return document.write_pdf(**pdf_options)
         finally:
             LOGGER.removeHandler(collect)
+
+
+def _drop_attachments(document) -> list[str]:
+    """No file attachments from content: WeasyPrint embeds the file behind ``<link
+    rel=attachment>`` or ``<a rel=attachment>`` whole, and the fetcher allows every project
+    file (leaflet.toml, .git/config …). Dropped before the PDF is written, so never read."""
+    from .fetch import shorten
+
+    refused = []
+    count = len(document.metadata.attachments)
+    if count:
+        document.metadata.attachments = []
+        refused.append(f"refused {count} file attachment{'s' if count > 1 else ''} "
+                       "(<link rel=attachment>): leaflets do not embed files")
+    for page in document.pages:
+        for link in [link for link in page.links if link[0] == "attachment"]:
+            page.links.remove(link)
+            message = (f"refused to attach {shorten(link[1])} (<a rel=attachment>): "
+                       "leaflets do not embed files")
+            if message not in refused:
+                refused.append(message)
+    return refused
 
 
 def _duplicate_refusal(message: str) -> bool:
