@@ -390,10 +390,19 @@ class _Run:
             import markdown
 
             self._markdown = markdown.Markdown()
+        from .content import MARKDOWN_SECONDS
+        from .errors import time_limit
+
         for number, text in _text_lines(blocks):
             if not any(c in text for c in "*_<"):
                 continue
-            rendered = self._markdown.reset().convert(text.strip())
+            try:
+                # Same bound as the build's conversion: a pathological line (a 1 MB run
+                # of "*a") must not hang the check; loading the file already reports it.
+                with time_limit(MARKDOWN_SECONDS, "too slow", path):
+                    rendered = self._markdown.reset().convert(text.strip())
+            except LeafletError:
+                continue
             italic = [_plain(m.group(2)) for m in _ITALIC.finditer(rendered)]
             underlined = [_plain(m.group(1)) for m in _UNDERLINE.finditer(rendered)]
             if italic:
