@@ -333,19 +333,19 @@ def check_sources(config: Config, jobs: list[Job],
     if not jobs:
         return {}
     from .check import blocking_errors
-    from .content import load_leaflet
 
     refused = {}
     for source in dict.fromkeys(job.source for job in jobs):
         try:
             with time_limit(timeout, f"checking it took longer than {timeout or 0:g} s "
                                      "(--timeout); not built", source):
-                load_leaflet(source)
                 errors = blocking_errors(config, source)
         except LeafletError as exc:
             if exc.path == source and "(--timeout)" in exc.detail:
                 refused[source] = exc.format_message()
-            continue  # the build reports the file's own error, as plainly as it can
+            continue
+        if any(f.rule in ("meta-invalid", "meta-missing") for f in errors):
+            continue  # the file does not load: the build reports its own error, plainly
         if errors:
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
             first = errors[0]

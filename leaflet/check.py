@@ -205,7 +205,7 @@ def blocking_errors(config: Config, leaflet_path: Path,
     ``project_errors``.
     """
     run = _Run(config, today or dt.date.today())
-    result = run.check_file(Path(leaflet_path), scores=False)
+    result = run.check_file(Path(leaflet_path), scores=False, errors_only=True)
     return [f for f in _sorted(result.findings, config) if f.severity == "error"]
 
 
@@ -285,7 +285,7 @@ class _Run:
         self._fonts: dict[str, tuple] = {}
         self._markdown = None
 
-    def check_file(self, path: Path, scores: bool) -> _FileResult:
+    def check_file(self, path: Path, scores: bool, errors_only: bool = False) -> _FileResult:
         findings: list[Finding] = []
         leaflet, body, body_line = None, None, 1
         try:
@@ -306,9 +306,10 @@ class _Run:
             findings += self.review_findings(leaflet)
         if body is not None:
             blocks = scan_body(body, body_line)
-            findings += _heading_findings(path, blocks)
             findings += self.link_findings(path, blocks)
-            findings += self.emphasis_findings(path, blocks)
+            if not errors_only:  # warning-only rules: the build need not pay for them
+                findings += _heading_findings(path, blocks)
+                findings += self.emphasis_findings(path, blocks)
         if leaflet is not None:
             findings += self.glyph_findings(leaflet)
         score = None

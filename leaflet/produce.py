@@ -105,13 +105,15 @@ def produce(renderer: Renderer, leaflet: Leaflet, layout: Layout,
                            leaflet.path)
 
     pdf = renderer.write(document, leaflet, **pdf_options(leaflet, layout, options))
+    pages = len(document.pages)  # re-reading the PDF with pypdf costs ~50 ms a file
     if options.impose and layout.impose:
         from .impose import impose
         from .options import bleed_mm
 
         bleed = bleed_mm(options, config.paper) if options.is_print_ready(layout) else 0.0
         pdf = impose(pdf, layout, config.paper, i18n.direction(leaflet.lang), bleed_mm=bleed)
-    return Produced(pdf=pdf, pages=count_pages(pdf), warnings=warnings, body_pt=body_pt,
+        pages = count_pages(pdf)
+    return Produced(pdf=pdf, pages=pages, warnings=warnings, body_pt=body_pt,
                     missing_strings=sorted(catalog.missing))
 
 
