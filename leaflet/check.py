@@ -53,6 +53,8 @@ RULES: dict[str, tuple[str, str]] = {
                                "is off"),
     "heading-skip": ("warning", "a heading skips a level, or the body has a level-1 heading "
                                 "(the title is the only one)"),
+    "placeholder": ("warning", "text still to be written: a TODO left by 'leaflet new' "
+                               "or 'leaflet init'"),
     "large-print-emphasis": ("warning", "italics or underline for emphasis (large print "
                                         "avoids them)"),
     "translation-missing": ("warning", "a language in build.languages has no translation"),
@@ -302,6 +304,8 @@ class _Run:
                     reported = reported or exc.detail == f"front matter field {key!r} is missing"
             if not reported:
                 findings.append(finding("meta-invalid", exc.path or path, exc.line, exc.detail))
+        if not errors_only:
+            findings += _placeholder_findings(path)
         if leaflet is not None:
             findings += self.review_findings(leaflet)
         if body is not None:
@@ -480,6 +484,22 @@ def _add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
         return day.replace(year=day.year + years, day=28)
+
+
+_PLACEHOLDER = re.compile(r"\bTODO\b")
+
+
+def _placeholder_findings(path: Path) -> Iterator[Finding]:
+    """Every line, front matter included, that still holds a TODO for the author."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return
+    for number, line in enumerate(text.split("\n"), 1):
+        if _PLACEHOLDER.search(line):
+            snippet = " ".join(line.split())
+            snippet = snippet if len(snippet) <= 70 else snippet[:69] + "…"
+            yield finding("placeholder", path, number, f"still to be written: {snippet!r}")
 
 
 def _text_lines(blocks: list[Block]) -> Iterator[tuple[int, str]]:

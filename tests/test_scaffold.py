@@ -46,3 +46,20 @@ def test_new_refuses_bad_slug_and_existing_file(project, run):
     result = run(["--project", project, "new", "sample"])
     assert result.exit_code == 1
     assert "already exists; not overwritten" in result.output
+
+
+def test_new_then_check_reports_only_the_placeholders(project, run):
+    import json
+
+    run(["--project", project, "new", "knee-pain", "--title", "Knee pain"])
+    result = run(["--project", project, "check", "knee-pain", "--format", "json"])
+    assert result.exit_code == 0, result.output  # placeholders are warnings, not errors
+    findings = json.loads(result.output)["findings"]
+    assert findings, "the TODOs must be reported"
+    assert {f["rule"] for f in findings} == {"placeholder"}
+    assert all(f["path"] == "content/knee-pain/en.md" and f["line"] for f in findings)
+    # Filling them in leaves nothing to report.
+    path = project / "content" / "knee-pain" / "en.md"
+    path.write_text(path.read_text().replace("TODO ", ""))
+    result = run(["--project", project, "check", "knee-pain", "--format", "json"])
+    assert json.loads(result.output)["findings"] == []
