@@ -97,6 +97,11 @@ def render_options(config, no_impose: bool, print_ready: bool, bleed, pdf_varian
                          bleed_mm=bleed, print_ready_layouts=config.print_ready)
 
 
+jobs_option = click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=None,
+    help="Worker processes for building.  [default: number of CPUs]")
+
+
 def validate_matrix(state: State, slugs, langs, layouts) -> None:
     """Unknown slugs, languages or layouts are usage errors that list the known values."""
     from .content import discover
@@ -127,8 +132,7 @@ def validate_matrix(state: State, slugs, langs, layouts) -> None:
 @matrix_options
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder.  [default: dist/ in the project]")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes.  [default: number of CPUs]")
+@jobs_option
 @click.option("--force", is_flag=True, help="Rebuild even outputs whose inputs are unchanged.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed output.")
 @click.option("--no-impose", is_flag=True,
@@ -284,8 +288,7 @@ def list_(state: State):
 @matrix_options
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to put the PNGs.  [default: preview/ in the project]")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes for the build.  [default: number of CPUs]")
+@jobs_option
 @pass_state
 def preview(state: State, slugs, langs, layouts, out, jobs):
     """Render every page to PNG thumbnails, plus one contact sheet per leaflet.
