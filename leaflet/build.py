@@ -130,10 +130,13 @@ def _is_draft(path: Path) -> bool:
 
 # ------------------------------------------------------------------ cache keys
 
-def _hash_tree(h, folder: Path, pattern: str = "*", inside: Path | None = None) -> None:
+def _hash_tree(h, folder: Path, pattern: str = "*", inside: Path | None = None,
+               skip_suffix: str = "") -> None:
     if not folder.is_dir():
         return
     for path in sorted(folder.rglob(pattern)):
+        if skip_suffix and path.suffix == skip_suffix:
+            continue
         if inside is not None and not path.resolve().is_relative_to(inside):
             continue  # a symlink out of the project: refused when rendering, never read
         if path.is_file() and "__pycache__" not in path.parts:
@@ -158,6 +161,8 @@ def shared_key(config: Config, options: RenderOptions) -> str:
         h.update(config.path.read_bytes())
     if config.clinic.logo is not None:
         h.update(config.clinic.logo.read_bytes())
+    # The conventional place for shared images.
+    _hash_tree(h, config.root / "assets", inside=config.root.resolve())
     for folder in ("templates", "styles", "locales"):
         _hash_tree(h, config.root / folder, inside=config.root.resolve())
         _hash_tree(h, builtin_dir(folder))
@@ -174,6 +179,9 @@ def job_key(shared: str, job: Job, config: Config) -> str:
     h = hashlib.sha256(shared.encode())
     h.update(f"{job.name};{config.paper};".encode())
     h.update(job.source.read_bytes())
+    # Images and files a leaflet uses sit beside it (or in assets/, hashed in the shared
+    # key): every other file of its folder counts, except the other languages' text.
+    _hash_tree(h, job.source.parent, inside=config.root, skip_suffix=".md")
     return h.hexdigest()
 
 
@@ -237,9 +245,12 @@ def clean_temporaries(out: Path) -> None:
 
     Called with the output lock held, so no other build is writing here.
     """
-    for tmp in out.rglob(f"*{TMP_MARK}*"):
-        with _quiet():
-            tmp.unlink()
+    # Only where builds write (the top and one folder per leaflet), and only names
+    # atomic_write makes: `--out .` must not sweep a user's own files.
+    for pattern in (f"*{TMP_MARK}*", f"*/*.pdf{TMP_MARK}*"):
+        for tmp in out.glob(pattern):
+            with _quiet():
+                tmp.unlink()
 
 
 # ------------------------------------------------------------------ workers
@@ -627,13 +638,14 @@ def merge_manifests(paths: list[Path]) -> dict:
         if not isinstance(outputs, list):
             raise LeafletError("not a leaflet manifest (no 'outputs' list)", path)
         for entry in outputs:
-            if not isinstance(entry, dict) or "path" not in entry:
+            if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
                 raise LeafletError("manifest entry without a path", path)
             old = merged.get(entry["path"])
             if old is None or rank.get(entry.get("status"), 0) >= rank.get(old.get("status"), 0):
                 merged[entry["path"]] = entry
-    entries = sorted(merged.values(), key=lambda e: (e.get("slug", ""), e.get("lang", ""),
-                                                     e.get("layout", "")))
+    entries = sorted(merged.values(), key=lambda e: (str(e.get("slug", "")),
+                                                     str(e.get("lang", "")),
+                                                     str(e.get("layout", "")), e["path"]))
     return {"generator": f"leaflet {__version__}", "outputs": entries}
 
 

@@ -385,7 +385,7 @@ class _Run:
             yield finding("file-outside", path, number,
                           f"{what} {url} is outside the project folder: copy it into the "
                           "project")
-        elif not target.exists():
+        elif not _exists(target):
             yield finding("file-missing", path, number, f"{what} not found: {url}")
 
     # -------------------------------------------------------------- emphasis
@@ -465,10 +465,30 @@ _MISSING = {
 }
 
 
+def _exists(target: Path) -> bool:
+    try:
+        return target.exists()
+    except (OSError, ValueError):  # e.g. a name longer than the file system allows
+        return False
+
+
+def _readable(path: Path) -> bool:
+    """Never read a content file that links out of the project, nor an oversized one."""
+    from .content import MAX_BYTES, refuse_outside
+
+    try:
+        refuse_outside(path)
+        return path.stat().st_size <= MAX_BYTES
+    except (LeafletError, OSError):
+        return False
+
+
 def _front_matter(path: Path) -> tuple[dict | None, str | None, int, dict[str, int]]:
     """Best effort for a file that failed to load: its front matter and body, if readable."""
     from .content import _field_lines
 
+    if not _readable(path):
+        return None, None, 1, {}
     try:
         text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
         meta, body, body_line, front = split_front_matter(text, path)
@@ -491,6 +511,8 @@ _PLACEHOLDER = re.compile(r"\bTODO\b")
 
 def _placeholder_findings(path: Path) -> Iterator[Finding]:
     """Every line, front matter included, that still holds a TODO for the author."""
+    if not _readable(path):
+        return
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):

@@ -176,8 +176,6 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
 
     config = state.config
     validate_matrix(state, slugs, langs, layouts)
-    for name in (*config.layouts, *config.print_ready):
-        validate_matrix(state, (), (), (name,))
     options = render_options(config, no_impose, print_ready, bleed, pdf_variant)
     the_plan = plan(config, slugs, langs, layouts, shard=shard, drafts=not no_drafts)
     if not the_plan.jobs and not the_plan.skipped and shard is None:
@@ -355,8 +353,13 @@ def merge_manifests(manifests, out):
     from .build import atomic_write
     from .build import merge_manifests as merge
 
+    from .errors import LeafletError
+
     merged = merge(list(manifests))
-    atomic_write(out, json.dumps(merged, indent=2, ensure_ascii=False).encode())
+    try:
+        atomic_write(out, json.dumps(merged, indent=2, ensure_ascii=False).encode())
+    except OSError as exc:
+        raise LeafletError(f"cannot write: {exc.strerror or exc}", out) from None
     click.echo(f"{len(merged['outputs'])} outputs from {len(manifests)} manifests → {out}")
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import LeafletError
+from .layouts import LAYOUTS
 
 CONFIG_NAME = "leaflet.toml"
 PAPERS = ("a4", "letter")
@@ -122,6 +123,11 @@ def load_config(root: Path) -> Config:
             value = build[key]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 problems.append(f"build.{key} must be a list of names, e.g. [\"en\", \"es\"]")
+                continue
+            unknown = [v for v in value if key != "languages" and v not in LAYOUTS]
+            if unknown:
+                problems.append(f"build.{key}: unknown layout {unknown[0]!r} "
+                                f"(known layouts: {', '.join(LAYOUTS)})")
             else:
                 kwargs[key] = tuple(value)
     if "link" in build:

@@ -218,3 +218,31 @@ def test_build_refuses_a_leaflet_that_fails_the_check(project, run):
     result = build(run, project, "--no-check")
     assert result.exit_code == 0, result.output
     assert (project / "dist" / "sample" / "sample.en.standard.pdf").is_file()
+
+
+def test_changing_an_image_beside_the_leaflet_rebuilds(project, run):
+    from PIL import Image
+
+    picture = project / "content" / "sample" / "pic.png"
+    Image.new("RGB", (8, 8), "red").save(picture)
+    source = project / "content" / "sample" / "en.md"
+    source.write_text(source.read_text() + "\n![A red square](pic.png)\n")
+    assert "1 built" in build(run, project).output
+    assert "1 cached" in build(run, project).output
+    Image.new("RGB", (8, 8), "blue").save(picture)
+    assert "1 built" in build(run, project).output
+
+
+def test_merge_manifests_rejects_bad_input_with_one_line(run, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"outputs": [{"path": [1]}]}')
+    result = run(["merge-manifests", bad, "--out", tmp_path / "m.json"])
+    assert result.exit_code == 1
+    assert result.output.strip().endswith("bad.json: manifest entry without a path")
+    good = tmp_path / "good.json"
+    good.write_text('{"outputs": []}')
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run(["merge-manifests", good, "--out", blocker / "m.json"])
+    assert result.exit_code == 1
+    assert "cannot write" in result.output

@@ -353,3 +353,13 @@ def test_sample_passes_and_english_reads_at_grade_8_or_below(run):
     assert english and all(r["ok"] and r["grade"] <= 8 for r in english)
     assert all(r["formula"] for r in doc["readability"])  # every language scored
     assert {r["lang"] for r in doc["readability"]} >= {"en", "es", "fr", "pl", "ar", "hi"}
+
+
+def test_an_impossible_link_is_a_finding_not_a_traceback(project, run):
+    source = project / "content" / "sample" / "en.md"
+    source.write_text(source.read_text() + "\n[x](" + "a" * 300 + ".pdf)\n")
+    result = run(["--project", project, "check"])
+    assert result.exit_code == 1
+    assert "error file-missing: linked file not found: aaaa" in result.output
+    result = run(["--project", project, "build", "-j", "1"])
+    assert result.exit_code == 1 and "file-missing" in result.output

@@ -61,3 +61,13 @@ def test_cli_reports_config_error_without_traceback(project, run):
         f"Error: {project / 'leaflet.toml'}: build.paper must be one of a4, letter, not 'a5'"
     )
     assert "Traceback" not in result.output
+
+
+def test_unknown_layout_in_config_names_the_file(project, run):
+    config = project / "leaflet.toml"
+    config.write_text(config.read_text().replace('layouts = ["standard"]', 'layouts = ["standrd"]'))
+    for command in ("build", "preview"):
+        result = run(["--project", project, command])
+        assert result.exit_code == 1
+        assert "leaflet.toml: build.layouts: unknown layout 'standrd' (known layouts: " \
+               "standard, booklet" in result.output
