@@ -104,7 +104,8 @@ def plan(config: Config, slugs: Iterable[str] = (), langs: Iterable[str] = (),
         for lang in (asked_langs or list(have)):
             refuse = not drafts and lang in have and _is_draft(have[lang])
             for layout in layouts:
-                job = Job(slug, lang, layout, have.get(lang, Path()), output_path(slug, lang, layout))
+                job = Job(slug, lang, layout, have.get(lang, Path()),
+                          output_path(slug, lang, layout))
                 if shard is not None and not in_shard(job, *shard):
                     continue
                 if refuse:

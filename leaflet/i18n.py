@@ -32,10 +32,6 @@ def locale_for(lang: str):
         return None
 
 
-def is_known_language(lang: str) -> bool:
-    return locale_for(lang) is not None
-
-
 def direction(lang: str) -> str:
     loc = locale_for(lang)
     return "rtl" if loc is not None and loc.character_order == "right-to-left" else "ltr"
@@ -156,7 +152,8 @@ def catalog_path(lang: str, root: Path) -> Path | None:
                 if base == root / "locales" and not path.resolve().is_relative_to(project):
                     # A symlink out of the project: never read it (it would print on
                     # every page); say so rather than fall back silently.
-                    raise LeafletError("catalog points outside the project (symlink?): not read", path)
+                    raise LeafletError(
+                        "catalog points outside the project (symlink?): not read", path)
                 return path
     return None
 

@@ -82,7 +82,8 @@ LAYOUTS: dict[str, Layout] = {
         ),
         Layout(
             name="large-print",
-            description="Large print (body 18 pt, A4 or Letter portrait) for readers with low vision.",
+            description="Large print (body 18 pt, A4 or Letter portrait) for readers with "
+                        "low vision.",
             template="large-print.html",
             stylesheet="large-print.css",
             page={"a4": A4, "letter": LETTER},

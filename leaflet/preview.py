@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from .build import Result
@@ -10,12 +9,6 @@ from .build import Result
 THUMB_HEIGHT = 360  # pixels: enough to read headings, small enough to scan a set at once
 LABEL_HEIGHT = 34
 GAP = 16
-
-
-@dataclass
-class Preview:
-    pdf: Path
-    pages: list[Path]
 
 
 def render_pages(pdf: Path, out_dir: Path, height: int = THUMB_HEIGHT) -> list[Path]:

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import i18n
-from .config import Config
 from .content import Leaflet, load_leaflet
 from .errors import LeafletError
 from .layouts import Layout
@@ -216,5 +215,5 @@ def load_cached(path: Path, cache: dict) -> Leaflet:
     return cache[key]
 
 
-__all__ = ["Config", "Produced", "GlyphProblem", "check_glyphs", "glyph_problems",
+__all__ = ["Produced", "GlyphProblem", "check_glyphs", "glyph_problems",
            "no_glyph_message", "produce", "pdf_options", "count_pages"]

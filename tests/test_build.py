@@ -105,7 +105,8 @@ def test_shard_of_an_output_does_not_depend_on_other_leaflets(project):
     config = load_config(project)
     before = {j.name: [in_shard(j, k, 4) for k in range(1, 5)] for j in plan(config).jobs}
     add_leaflets(project, 5)
-    after = {j.name: [in_shard(j, k, 4) for k in range(1, 5)] for j in plan(load_config(project)).jobs}
+    jobs = plan(load_config(project)).jobs
+    after = {j.name: [in_shard(j, k, 4) for k in range(1, 5)] for j in jobs}
     assert all(after[name] == shards for name, shards in before.items())
 
 
@@ -207,7 +208,8 @@ def test_sigterm_leaves_only_complete_pdfs(project, tmp_path):
 
 def test_build_refuses_a_leaflet_that_fails_the_check(project, run):
     source = project / "content" / "sample" / "en.md"
-    source.write_text(source.read_text().replace("next_review: 2028-02-01", "next_review: 2020-02-01")
+    source.write_text(source.read_text()
+                      .replace("next_review: 2028-02-01", "next_review: 2020-02-01")
                       .replace("reviewed: 2026-02-01", "reviewed: 2019-02-01")
                       .replace("published: 2026-01-15", "published: 2019-01-15"))
     result = build(run, project)

@@ -71,8 +71,8 @@ def test_print_ready_pdf_x4_is_reproducible(project, run, tmp_path):
 
 def test_print_ready_by_default_from_config(project, run):
     config = project / "leaflet.toml"
-    config.write_text(config.read_text().replace('layouts = ["standard"]',
-                                                 'layouts = ["standard"]\nprint_ready = ["standard"]'))
+    config.write_text(config.read_text().replace(
+        'layouts = ["standard"]', 'layouts = ["standard"]\nprint_ready = ["standard"]'))
     run(["--project", project, "build", "-j", "1"])
     assert box_mm(pdfutil.reader(standard_pdf(project)).pages[0].bleedbox)[0] == -3.0
 
