@@ -121,12 +121,15 @@ def plan(config: Config, slugs: Iterable[str] = (), langs: Iterable[str] = (),
 
 
 def _is_draft(path: Path) -> bool:
-    from .content import load_leaflet
+    """From the front matter alone: no Markdown conversion while planning."""
+    from .content import split_front_matter
 
     try:
-        return load_leaflet(path).is_draft
-    except LeafletError:
+        text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+        meta = split_front_matter(text, path)[0]
+    except (LeafletError, OSError, UnicodeDecodeError):
         return False  # the job reports the broken file itself
+    return meta.get("translation_status") == "draft"
 
 
 # ------------------------------------------------------------------ cache keys
