@@ -1,68 +1,35 @@
-"""Stage 5: the job matrix, worker processes, cache, atomic writes, manifest, reports."""
+"""Stage 5: the batch — job matrix, shards, cache, worker processes, atomic outputs."""
 
 from __future__ import annotations
 
 import atexit
 import datetime as dt
+import fcntl
 import hashlib
+import importlib.metadata as md
 import json
 import os
 import signal
-import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import __version__
+from . import __version__, check, fonts
 from .config import Config
-from .content import discover, refuse_outside
+from .content import discover, load_cached, refuse_outside, split_front_matter
 from .errors import LeafletError, display_path, time_limit
+from .files import TMP_MARK, atomic_write, hash_tree, quiet, read_json, sha256_file
+from .manifest import MANIFEST_NAME, Job, Result, Summary, output_path, write_manifest
 from .options import RenderOptions
+from .produce import produce
+from .render import Renderer
 from .resources import builtin_dir
 
 CACHE_NAME = ".leaflet-cache.json"
-MANIFEST_NAME = "manifest.json"
-TMP_MARK = ".tmp-"
 # Per output (--timeout): a normal leaflet takes well under a second; this only stops a
 # pathological one (a giant table, a 2 MB paragraph) from holding a CI job for an hour.
 DEFAULT_TIMEOUT = 120.0
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-
-
-@dataclass(frozen=True)
-class Job:
-    slug: str
-    lang: str
-    layout: str
-    source: Path
-    output: Path  # relative to the output folder
-
-    @property
-    def name(self) -> str:
-        return f"{self.slug}.{self.lang}.{self.layout}"
-
-
-@dataclass
-class Result:
-    job: Job
-    status: str  # built, cached, failed, skipped
-    sha256: str = ""
-    pages: int = 0
-    bytes: int = 0
-    warnings: list[str] = field(default_factory=list)
-    error: str = ""
-    seconds: float = 0.0
-    key: str = ""
-
-    def manifest_entry(self) -> dict:
-        return {
-            "slug": self.job.slug, "lang": self.job.lang, "layout": self.job.layout,
-            "path": self.job.output.as_posix(), "sha256": self.sha256, "pages": self.pages,
-            "bytes": self.bytes, "status": self.status, "warnings": self.warnings,
-            "error": self.error,
-        }
 
 
 @dataclass(frozen=True)
@@ -79,10 +46,6 @@ def in_shard(job: Job, index: int, total: int) -> bool:
     """
     digest = hashlib.sha256(job.name.encode()).digest()
     return int.from_bytes(digest[:8], "big") % total == index - 1
-
-
-def output_path(slug: str, lang: str, layout: str) -> Path:
-    return Path(slug) / f"{slug}.{lang}.{layout}.pdf"
 
 
 def plan(config: Config, slugs: Iterable[str] = (), langs: Iterable[str] = (),
@@ -122,8 +85,6 @@ def plan(config: Config, slugs: Iterable[str] = (), langs: Iterable[str] = (),
 
 def _is_draft(path: Path) -> bool:
     """From the front matter alone: no Markdown conversion while planning."""
-    from .content import split_front_matter
-
     try:
         text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
         meta = split_front_matter(text, path)[0]
@@ -134,26 +95,8 @@ def _is_draft(path: Path) -> bool:
 
 # ------------------------------------------------------------------ cache keys
 
-def _hash_tree(h, folder: Path, pattern: str = "*", inside: Path | None = None,
-               skip_suffix: str = "") -> None:
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.rglob(pattern)):
-        if skip_suffix and path.suffix == skip_suffix:
-            continue
-        if inside is not None and not path.resolve().is_relative_to(inside):
-            continue  # a symlink out of the project: refused when rendering, never read
-        if path.is_file() and "__pycache__" not in path.parts:
-            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            h.update(hashlib.sha256(path.read_bytes()).digest())
-
-
 def shared_key(config: Config, options: RenderOptions) -> str:
     """Hash of every input shared by all outputs: tool, engine, config, templates, fonts."""
-    import importlib.metadata as md
-
-    from . import i18n
-
     h = hashlib.sha256()
     for dist in ("weasyprint", "pydyf", "fonttools", "pypdf", "jinja2", "markdown", "babel"):
         try:
@@ -166,12 +109,12 @@ def shared_key(config: Config, options: RenderOptions) -> str:
     if config.clinic.logo is not None:
         h.update(config.clinic.logo.read_bytes())
     # The conventional place for shared images.
-    _hash_tree(h, config.root / "assets", inside=config.root.resolve())
+    hash_tree(h, config.root / "assets", inside=config.root.resolve())
     for folder in ("templates", "styles", "locales"):
-        _hash_tree(h, config.root / folder, inside=config.root.resolve())
-        _hash_tree(h, builtin_dir(folder))
-    _hash_tree(h, Path(__file__).parent, "*.py")  # the code itself, in a checkout
-    for root in i18n.font_roots():
+        hash_tree(h, config.root / folder, inside=config.root.resolve())
+        hash_tree(h, builtin_dir(folder))
+    hash_tree(h, Path(__file__).parent, "*.py")  # the code itself, in a checkout
+    for root in fonts.font_roots():
         for path in sorted(root.rglob("*.[ot]tf")):
             h.update(f"{path.name}:{path.stat().st_size};".encode())
     for font in config.fonts:
@@ -185,45 +128,11 @@ def job_key(shared: str, job: Job, config: Config) -> str:
     h.update(job.source.read_bytes())
     # Images and files a leaflet uses sit beside it (or in assets/, hashed in the shared
     # key): every other file of its folder counts, except the other languages' text.
-    _hash_tree(h, job.source.parent, inside=config.root, skip_suffix=".md")
+    hash_tree(h, job.source.parent, inside=config.root, skip_suffix=".md")
     return h.hexdigest()
 
 
-# ------------------------------------------------------------------ atomic files
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Temporary file + rename: readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + TMP_MARK, dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are for sharing
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with _quiet():
-            os.unlink(tmp)
-        raise
-
-
-class _quiet:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return exc[0] is not None and issubclass(exc[0], OSError)
-
-
-def read_json(path: Path) -> dict:
-    """A JSON object from ``path``; ``{}`` for a missing, unreadable or garbage file."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
+# ------------------------------------------------------------------ cache entries
 
 def _cache_entry(entry: object) -> dict | None:
     """A cache entry as the build writes it, or None (a hand-edited or damaged cache)."""
@@ -237,13 +146,6 @@ def _cache_entry(entry: object) -> dict | None:
     return entry
 
 
-def sha256_file(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def clean_temporaries(out: Path) -> None:
     """Sweep temporaries of killed workers or runs (never under a final name).
 
@@ -253,7 +155,7 @@ def clean_temporaries(out: Path) -> None:
     # atomic_write makes: `--out .` must not sweep a user's own files.
     for pattern in (f"*{TMP_MARK}*", f"*/*.pdf{TMP_MARK}*"):
         for tmp in out.glob(pattern):
-            with _quiet():
+            with quiet():
                 tmp.unlink()
 
 
@@ -271,15 +173,11 @@ def _init_worker(config: Config, options: RenderOptions, out: Path,
     # Workers leave interrupts to the parent, which stops them in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    from .render import Renderer
-
     _STATE.update(renderer=Renderer(config), options=options, out=out, leaflets={},
                   timeout=timeout)
 
 
 def _run_job(job: Job, key: str) -> Result:
-    from .layouts import get_layout
-    from .produce import load_cached, produce
 
     start = time.perf_counter()
     timeout = _STATE.get("timeout")
@@ -288,7 +186,8 @@ def _run_job(job: Job, key: str) -> Result:
         with time_limit(timeout, f"took longer than {timeout or 0:g} s (--timeout) to build "
                                  f"{job.output.name}", job.source):
             leaflet = load_cached(job.source, _STATE["leaflets"])
-            made = produce(_STATE["renderer"], leaflet, get_layout(job.layout),
+            renderer = _STATE["renderer"]
+            made = produce(renderer, leaflet, renderer.config.layout(job.layout),
                            _STATE["options"])
         target = _STATE["out"] / job.output
         try:
@@ -320,41 +219,17 @@ def _run_job(job: Job, key: str) -> Result:
 
 # ------------------------------------------------------------------ the build
 
-@dataclass
-class Summary:
-    results: list[Result]
-    seconds: float
-    interrupted: bool = False
-
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.results if r.status == status)
-
-    @property
-    def failed(self) -> list[Result]:
-        return [r for r in self.results if r.status == "failed"]
-
-    def line(self) -> str:
-        parts = [f"{self.count('built')} built", f"{self.count('cached')} cached",
-                 f"{self.count('failed')} failed"]
-        if self.count("skipped"):
-            parts.append(f"{self.count('skipped')} skipped")
-        text = ", ".join(parts) + f" in {self.seconds:.1f} s"
-        return text + (" (interrupted)" if self.interrupted else "")
-
-
 def check_sources(config: Config, jobs: list[Job],
                   timeout: float | None = None) -> dict[Path, str]:
     """Error-level ``leaflet check`` rules, once per content file: ``{path: why refused}``."""
     if not jobs:
         return {}
-    from .check import blocking_errors
-
     refused = {}
     for source in dict.fromkeys(job.source for job in jobs):
         try:
             with time_limit(timeout, f"checking it took longer than {timeout or 0:g} s "
                                      "(--timeout); not built", source):
-                errors = blocking_errors(config, source)
+                errors = check.blocking_errors(config, source)
         except LeafletError as exc:
             if exc.path == source and "(--timeout)" in exc.detail:
                 refused[source] = exc.format_message()
@@ -389,8 +264,6 @@ class OutputLock:
         self.fh = None
 
     def __enter__(self):
-        import fcntl
-
         self.fh = open(self.path, "a+b")
         try:
             fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -401,8 +274,6 @@ class OutputLock:
         return self
 
     def __exit__(self, *exc):
-        import fcntl
-
         fcntl.flock(self.fh, fcntl.LOCK_UN)
         self.fh.close()
 
@@ -564,6 +435,7 @@ def _execute(config, options, out, todo, jobs, fail_fast, timeout=None):
 
 def _in_pool(config, options, out, todo, jobs, timeout, lost):
     """Run ``todo`` in worker processes; what a dead worker took down goes to ``lost``."""
+    # Lazy: the pool machinery costs ~15 ms, and -j 1 or a fully cached build needs none.
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -619,58 +491,5 @@ def _stop_pool(pool) -> None:
 
 def _init_in_process(config, options, out, timeout=None):
     if _STATE.get("renderer") is None or _STATE["renderer"].config != config:
-        from .render import Renderer
-
         _STATE.update(renderer=Renderer(config), leaflets={})
     _STATE.update(options=options, out=out, timeout=timeout)
-
-
-def write_manifest(path: Path, summary: Summary) -> None:
-    entries = sorted((r.manifest_entry() for r in summary.results),
-                     key=lambda e: (e["slug"], e["lang"], e["layout"]))
-    data = {"generator": f"leaflet {__version__}", "outputs": entries}
-    atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False).encode())
-
-
-def merge_manifests(paths: list[Path]) -> dict:
-    """Combine shard manifests; an output listed twice keeps its last, best-known state."""
-    rank = {"failed": 3, "built": 2, "cached": 1, "skipped": 0}
-    merged: dict[str, dict] = {}
-    for path in paths:
-        data = read_json(path)
-        outputs = data.get("outputs")
-        if not isinstance(outputs, list):
-            raise LeafletError("not a leaflet manifest (no 'outputs' list)", path)
-        for entry in outputs:
-            if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-                raise LeafletError("manifest entry without a path", path)
-            old = merged.get(entry["path"])
-            if old is None or rank.get(entry.get("status"), 0) >= rank.get(old.get("status"), 0):
-                merged[entry["path"]] = entry
-    entries = sorted(merged.values(), key=lambda e: (str(e.get("slug", "")),
-                                                     str(e.get("lang", "")),
-                                                     str(e.get("layout", "")), e["path"]))
-    return {"generator": f"leaflet {__version__}", "outputs": entries}
-
-
-def junit_xml(summary: Summary) -> bytes:
-    """One test case per output, so any CI shows which leaflet broke."""
-    from xml.etree import ElementTree as ET
-
-    suite = ET.Element("testsuite", name="leaflet", tests=str(len(summary.results)),
-                       failures=str(summary.count("failed")), errors="0",
-                       skipped=str(summary.count("skipped")), time=f"{summary.seconds:.3f}")
-    for r in sorted(summary.results, key=lambda r: r.job.name):
-        case = ET.SubElement(suite, "testcase", classname=f"leaflet.{r.job.slug}",
-                             name=f"{r.job.lang}.{r.job.layout}", time=f"{r.seconds:.3f}",
-                             file=str(r.job.source))
-        if r.status == "failed":
-            failure = ET.SubElement(case, "failure", message=r.error.splitlines()[0][:500])
-            failure.text = r.error
-        elif r.status == "skipped":
-            ET.SubElement(case, "skipped", message=r.error)
-        if r.warnings:
-            ET.SubElement(case, "system-out").text = "\n".join(r.warnings)
-    return ET.tostring(ET.ElementTree(suite).getroot(), encoding="utf-8", xml_declaration=True)
-
-

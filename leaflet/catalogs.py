@@ -6,14 +6,13 @@
     python -m leaflet.catalogs compile     # the same check (the build compiles in memory)
 
 leaflet reads the ``.po`` files themselves and compiles them in memory at build time
-(``i18n.load_catalog`` calls ``read_po_file`` here), so no ``.mo`` files are kept.
+(``i18n.load_catalog``, through ``po.read_po_file``), so no ``.mo`` files are kept.
 A broken catalog is an error naming the file and line, in a build and in ``check``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import gettext
 import io
 import re
 import sys
@@ -22,9 +21,11 @@ from pathlib import Path
 
 import click
 
+from . import __version__
 from .errors import LeafletError, display_path
+from .po import DOMAIN, read_po_file
+from .files import atomic_write
 
-DOMAIN = "leaflet"
 POT_NAME = f"{DOMAIN}.pot"
 TRANSLATOR_TAG = "Translators:"
 # The mapping used when a folder has no babel.cfg (e.g. a clinic's own templates/).
@@ -39,183 +40,11 @@ PLURAL_FORMS = {
 }
 
 
-# ------------------------------------------------------------------ reading a .po
-
-_KEYWORD = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr\[(\d+)\]|msgstr)(?=[\s"])\s*(.*)$')
-_QUOTED = re.compile(r'^"(?:[^"\\]|\\.)*"$')
-_ESCAPE = re.compile(r'\\(.)')
-_VALID_ESCAPES = set('ntr"\\')
-
-
-def _syntax_problems(lines: list[str]) -> list[tuple[int, str]]:
-    """Strict line-by-line PO syntax (Babel's reader skips what it cannot parse)."""
-    problems: list[tuple[int, str]] = []
-    seen: dict[tuple[str | None, str], int] = {}
-    state = ""  # the last keyword seen in the current entry
-    entry: dict = {}
-
-    def finish():
-        if "msgid" in entry and "msgstr" not in entry:
-            problems.append((entry["msgid_line"], "msgid has no msgstr line"))
-        if "msgid" in entry:
-            key = (entry.get("msgctxt"), entry["msgid"])
-            if key in seen:
-                problems.append((entry["msgid_line"],
-                                 f"msgid {entry['msgid']!r} is already defined on line "
-                                 f"{seen[key]}"))
-            else:
-                seen[key] = entry["msgid_line"]
-
-    for number, raw in enumerate(lines, 1):
-        line = raw.strip()
-        if not line:
-            continue
-        if line.startswith("#"):
-            continue  # comments, flags, references; obsolete (#~) entries are not read
-        match = _KEYWORD.match(line)
-        if match:
-            keyword, rest = match.group(1), match.group(3)
-            base = "msgstr" if keyword.startswith("msgstr") else keyword
-            if base in ("msgctxt", "msgid") and state.startswith("msgstr"):
-                finish()
-                entry = {}
-            if base == "msgid" and "msgid" in entry:
-                problems.append((number, "second msgid before a msgstr"))
-            if base == "msgstr" and "msgid" not in entry:
-                problems.append((number, "msgstr without a msgid before it"))
-            if keyword == "msgid_plural" and "msgid" not in entry:
-                problems.append((number, "msgid_plural without a msgid before it"))
-            problem = _string_problem(rest)
-            if problem:
-                problems.append((number, problem))
-            elif base in ("msgctxt", "msgid"):
-                entry[base] = _unquote(rest)
-                if base == "msgid":
-                    entry["msgid_line"] = number
-            else:
-                entry.setdefault("msgstr", True)
-            state = keyword
-            continue
-        if line.startswith('"'):
-            problem = _string_problem(line)
-            if problem:
-                problems.append((number, problem))
-            elif not state:
-                problems.append((number, "text in quotes outside any entry"))
-            elif state in ("msgctxt", "msgid"):
-                entry[state] = entry.get(state, "") + _unquote(line)
-            continue
-        word = line.split()[0]
-        problems.append((number, f"unknown keyword {word[:30]!r} (a line must be a comment, "
-                                 "msgid/msgstr or a \"quoted\" continuation)"))
-    finish()
-    return problems
-
-
-def _string_problem(text: str) -> str:
-    if not text.startswith('"'):
-        return "the text must be in double quotes"
-    if not _QUOTED.match(text):
-        return "the quoted text is not closed (a \" inside the text must be written \\\")"
-    for escape in _ESCAPE.findall(text[1:-1]):
-        if escape not in _VALID_ESCAPES:
-            return f"unknown escape \\{escape} (use \\n, \\t, \\\" or \\\\)"
-    return ""
-
-
-def _unquote(text: str) -> str:
-    return _ESCAPE.sub(lambda m: {"n": "\n", "t": "\t", "r": "\r"}.get(m.group(1), m.group(1)),
-                       text[1:-1])
-
-
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-
-
-class _Recorder(dict):
-    def __missing__(self, key):
-        self.setdefault("\0unknown", []).append(key)
-        return ""
-
-
-def placeholder_problem(msgid: str, translated: str, plural_form: bool = False) -> str:
-    """Why a translation would break Jinja's ``%`` formatting or lose a value, or ''."""
-    wanted = _PLACEHOLDER.findall(msgid)
-    values = _Recorder({name: "" for name in wanted})
-    try:
-        translated % values
-    except (ValueError, TypeError):
-        return ("has a % that is not a placeholder (write %% for a percent sign, and "
-                "placeholders exactly as %(name)s)")
-    unknown = values.get("\0unknown", [])
-    if unknown:
-        return (f"uses %({unknown[0]})s, which the template does not supply "
-                f"(it supplies: {', '.join(f'%({n})s' for n in wanted) or 'nothing'})")
-    missing = [n for n in wanted if f"%({n})s" not in translated]
-    if missing and not plural_form:
-        return f"leaves out %({missing[0]})s (keep every placeholder of the English text)"
-    return ""
-
-
-def read_po_file(path: Path, lang: str | None = None):
-    """Read and check a ``.po`` file: a Babel catalog, or ``LeafletError`` at file:line."""
-    from babel.messages.pofile import PoFileError, read_po
-
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise LeafletError(f"catalog cannot be read: {exc.strerror or exc}", path) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise LeafletError("catalog is not UTF-8 text (save it as UTF-8)", path, line) \
-            from None
-    problems = _syntax_problems(text.split("\n"))
-    if problems:
-        line, message = problems[0]
-        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-        raise LeafletError(f"broken catalog: {message}{more}", path, line)
-    try:
-        catalog = read_po(io.BytesIO(text.encode("utf-8")), locale=None, domain=DOMAIN,
-                          abort_invalid=True)
-    except PoFileError as exc:
-        raise LeafletError(f"broken catalog: {exc}", path, exc.lineno + 1) from None
-    except ValueError as exc:  # e.g. a Plural-Forms header Babel cannot parse
-        raise LeafletError(f"broken catalog header: {exc}", path, _header_line(text)) \
-            from None
-    try:
-        gettext.c2py(catalog.plural_expr)
-    except (ValueError, SyntaxError, RecursionError):
-        raise LeafletError(f"broken Plural-Forms header: {catalog.plural_expr!r}", path,
-                           _header_line(text, "Plural-Forms")) from None
-    for message in catalog:
-        if not message.id or not message.string or message.fuzzy:
-            continue
-        ids = message.id if isinstance(message.id, (tuple, list)) else (message.id,)
-        strings = message.string if isinstance(message.string, (tuple, list)) \
-            else (message.string,)
-        plural = len(ids) > 1
-        for index, translated in enumerate(strings):
-            if not translated:
-                continue
-            source = ids[min(index, len(ids) - 1)] if plural else ids[0]
-            problem = placeholder_problem(source, translated, plural_form=plural)
-            if problem:
-                raise LeafletError(f"the translation of {ids[0]!r} {problem}", path,
-                                   message.lineno)
-    return catalog
-
-
-def _header_line(text: str, name: str = "") -> int | None:
-    for number, line in enumerate(text.split("\n"), 1):
-        if line.startswith(f'"{name}') and (name or line.startswith('"')):
-            return number
-    return None
-
-
 # ------------------------------------------------------------------ extraction
 
 def _mapping(root: Path):
+    # Lazy, in every function here: Babel's message tools cost ~60 ms to import, and
+    # `python -m leaflet.catalogs --help` needs none of them.
     from babel.messages.frontend import parse_mapping_cfg
 
     cfg = root / "babel.cfg"
@@ -232,11 +61,9 @@ def _mapping(root: Path):
 
 def extract(root: Path):
     """Every translatable string of the templates under ``root`` as a ``.pot`` catalog."""
-    import jinja2
+    import jinja2  # lazy: see _mapping
     from babel.messages.catalog import Catalog
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-
-    from . import __version__
 
     method_map, options_map = _mapping(root)
     template = Catalog(project="leaflet", version=__version__, domain=DOMAIN,
@@ -265,7 +92,7 @@ def po_files(locales: Path) -> list[Path]:
 
 
 def _render(catalog, **kwargs) -> bytes:
-    from babel.messages.pofile import write_po
+    from babel.messages.pofile import write_po  # lazy: see _mapping
 
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=76, **kwargs)
@@ -284,15 +111,13 @@ def _write_if_changed(path: Path, data: bytes) -> bool:
     old = path.read_bytes() if path.is_file() else None
     if old is not None and _same_apart_from_dates(old, data):
         return False
-    from .build import atomic_write
-
     atomic_write(path, data)
     return True
 
 
 def update(root: Path, echo=click.echo) -> None:
     """Extract into ``locales/leaflet.pot`` and merge it into every ``.po`` file."""
-    from babel.messages.pofile import read_po
+    from babel.messages.pofile import read_po  # lazy: see _mapping
 
     locales = root / "locales"
     template = extract(root)
@@ -314,7 +139,7 @@ def update(root: Path, echo=click.echo) -> None:
 
 def init(root: Path, lang: str, echo=click.echo) -> Path:
     """Start a catalog for a new language from the template."""
-    from babel.core import Locale, UnknownLocaleError
+    from babel.core import Locale, UnknownLocaleError  # lazy: see _mapping
     from babel.messages.catalog import Catalog
 
     try:
@@ -386,7 +211,7 @@ def _status_line(path: Path, catalog, template) -> str:
 
 def check(root: Path, strict: bool = False, echo=click.echo) -> int:
     """Compile every catalog; 0 when all compile (and, if ``strict``, are complete)."""
-    from babel.messages.pofile import read_po
+    from babel.messages.pofile import read_po  # lazy: see _mapping
 
     locales = root / "locales"
     pot = locales / POT_NAME

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Iterable, Iterator
 from urllib.parse import unquote, urlsplit
 
-from . import readability
+from . import content, fonts, i18n, readability
 from .config import CONFIG_NAME, Clinic, Config
-from .content import REQUIRED, Block, Leaflet, discover, load_leaflet, scan_body, \
-    split_front_matter
-from .errors import LeafletError, display_path
+from .content import MAX_BYTES, REQUIRED, Block, Leaflet, discover, \
+    front_matter_lines, load_leaflet, refuse_outside, scan_body, split_front_matter
+from .errors import LeafletError, display_path, time_limit
+from .files import local_path
 
 SEVERITIES = ("error", "warning", "info")
 REVIEW_SPAN_YEARS = 3  # PIF TICK: reviewed at least every three years
@@ -356,8 +357,6 @@ class _Run:
                     yield from self._target(path, number, kind, url)
 
     def _target(self, path: Path, number: int, kind: str, url: str) -> Iterator[Finding]:
-        from .fetch import local_path
-
         url = url.strip()
         if not url or url.startswith("#"):
             return
@@ -392,19 +391,16 @@ class _Run:
 
     def emphasis_findings(self, path: Path, blocks: list[Block]) -> Iterator[Finding]:
         if self._markdown is None:
-            import markdown
+            import markdown  # lazy: only this rule needs the converter itself
 
             self._markdown = markdown.Markdown()
-        from .content import MARKDOWN_SECONDS
-        from .errors import time_limit
-
         for number, text in _text_lines(blocks):
             if not any(c in text for c in "*_<"):
                 continue
             try:
                 # Same bound as the build's conversion: a pathological line (a 1 MB run
                 # of "*a") must not hang the check; loading the file already reports it.
-                with time_limit(MARKDOWN_SECONDS, "too slow", path):
+                with time_limit(content.MARKDOWN_SECONDS, "too slow", path):
                     rendered = self._markdown.reset().convert(text.strip())
             except LeafletError:
                 continue
@@ -422,14 +418,12 @@ class _Run:
 
     # -------------------------------------------------------------- glyphs
 
-    def fonts(self, lang: str) -> tuple[list, object, list[Finding]]:
+    def language_fonts(self, lang: str) -> tuple[list, object, list[Finding]]:
         """(faces, catalog, problems) for a language, loaded once per run."""
-        from . import i18n
-
         if lang not in self._fonts:
             faces, catalog, problems = [], None, []
             try:
-                faces = i18n.font_stack(lang, self.config.fonts)
+                faces = fonts.font_stack(lang, self.config.fonts)
             except LeafletError as exc:
                 problems.append(finding("font-unavailable", exc.path, exc.line, exc.detail))
             try:
@@ -440,17 +434,15 @@ class _Run:
         return self._fonts[lang]
 
     def glyph_findings(self, leaflet: Leaflet) -> list[Finding]:
-        # The very check the build runs (produce.check_glyphs), every problem listed.
-        from .produce import glyph_problems, no_glyph_message
-
-        faces, catalog, problems = self.fonts(leaflet.lang)
+        # The very check the build runs (fonts.check_glyphs), every problem listed.
+        faces, catalog, problems = self.language_fonts(leaflet.lang)
         if problems or catalog is None:
             return list(problems)
         try:
-            found = glyph_problems(leaflet, catalog, faces)
+            found = fonts.glyph_problems(leaflet, catalog, faces)
         except LeafletError as exc:
             return [finding("font-unavailable", exc.path, exc.line, exc.detail)]
-        return [finding("glyph-missing", p.path, p.line, no_glyph_message(p.char, faces))
+        return [finding("glyph-missing", p.path, p.line, fonts.no_glyph_message(p.char, faces))
                 for p in found]
 
 
@@ -474,8 +466,6 @@ def _exists(target: Path) -> bool:
 
 def _readable(path: Path) -> bool:
     """Never read a content file that links out of the project, nor an oversized one."""
-    from .content import MAX_BYTES, refuse_outside
-
     try:
         refuse_outside(path)
         return path.stat().st_size <= MAX_BYTES
@@ -485,8 +475,6 @@ def _readable(path: Path) -> bool:
 
 def _front_matter(path: Path) -> tuple[dict | None, str | None, int, dict[str, int]]:
     """Best effort for a file that failed to load: its front matter and body, if readable."""
-    from .content import _field_lines
-
     if not _readable(path):
         return None, None, 1, {}
     try:
@@ -496,7 +484,7 @@ def _front_matter(path: Path) -> tuple[dict | None, str | None, int, dict[str, i
         return None, None, 1, {}
     if "\x00" in text:
         return None, None, 1, {}
-    return meta, body, body_line, _field_lines(front)
+    return meta, body, body_line, front_matter_lines(front)
 
 
 def _add_years(day: dt.date, years: int) -> dt.date:
@@ -655,9 +643,7 @@ def _translation_findings(run: _Run, root: Path, slug: str, files: dict[str, Pat
 
 
 def _language_name(lang: str) -> str:
-    from .i18n import language_name
-
-    return language_name(lang, "en")
+    return i18n.language_name(lang, "en")
 
 
 # ---------------------------------------------------------------- helpers

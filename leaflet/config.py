@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import LeafletError
-from .layouts import LAYOUTS
+from .layouts import LAYOUTS, PAPERS, Layout, custom_layout
+from .options import PDF_VARIANTS, TAGGED
+from .resources import builtin_dir
 
 CONFIG_NAME = "leaflet.toml"
-PAPERS = ("a4", "letter")
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _TOML_LINE = re.compile(r"\(at line (\d+)")
 
@@ -53,12 +54,21 @@ class Config:
     fonts: tuple[FontSpec, ...] = ()
     review_warning_days: int = 90
     readability_grade: float = 8.0
+    custom_layouts: tuple[Layout, ...] = ()
+
+    @property
+    def registry(self) -> dict[str, Layout]:
+        """Every layout this project can build: the built-in ones, then its own."""
+        return {**LAYOUTS, **{layout.name: layout for layout in self.custom_layouts}}
+
+    def layout(self, name: str) -> Layout:
+        return self.registry[name]
 
 
 _CLINIC_KEYS = {f for f in Clinic.__dataclass_fields__}
 _BUILD_KEYS = {"paper", "languages", "layouts", "link", "allow_network", "print_ready"}
 _CHECK_KEYS = {"review_warning_days", "readability_grade"}
-_TOP_KEYS = {"clinic", "build", "check", "fonts"}
+_TOP_KEYS = {"clinic", "build", "check", "fonts", "layouts"}
 
 
 def load_config(root: Path) -> Config:
@@ -110,6 +120,12 @@ def load_config(root: Path) -> Config:
             else:
                 clinic_kwargs["logo"] = logo_path
 
+    custom = _custom_layouts(_table(data, "layouts", problems), root, problems)
+    kwargs_layouts = {"custom_layouts": tuple(custom.values())}
+    # A declared layout with a problem is still a known name: one problem, one message.
+    known_layouts = {**LAYOUTS, **custom, **{str(name): None for name in
+                                             _table(data, "layouts", [])}}
+
     build = _table(data, "build", problems)
     _unknown(build, _BUILD_KEYS, "build.", problems)
     kwargs: dict = {}
@@ -124,10 +140,10 @@ def load_config(root: Path) -> Config:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 problems.append(f"build.{key} must be a list of names, e.g. [\"en\", \"es\"]")
                 continue
-            unknown = [v for v in value if key != "languages" and v not in LAYOUTS]
+            unknown = [v for v in value if key != "languages" and v not in known_layouts]
             if unknown:
                 problems.append(f"build.{key}: unknown layout {unknown[0]!r} "
-                                f"(known layouts: {', '.join(LAYOUTS)})")
+                                f"(known layouts: {', '.join(known_layouts)})")
             else:
                 kwargs[key] = tuple(value)
     if "link" in build:
@@ -163,6 +179,7 @@ def load_config(root: Path) -> Config:
             kwargs["readability_grade"] = float(grade)
 
     kwargs["fonts"] = _fonts(data.get("fonts", []), root, problems)
+    kwargs.update(kwargs_layouts)
 
     if problems:
         if len(problems) == 1:
@@ -170,6 +187,25 @@ def load_config(root: Path) -> Config:
         listing = "\n".join(f"  - {p}" for p in problems)
         raise LeafletError(f"{len(problems)} problems:\n{listing}", path)
     return Config(root=root, path=path, clinic=Clinic(**clinic_kwargs), **kwargs)
+
+
+def _custom_layouts(tables: dict, root: Path, problems: list[str]) -> dict[str, Layout]:
+    """The clinic's own layouts (``[layouts.NAME]``); their files must be in the project."""
+    found = {}
+    for name, table in tables.items():
+        layout, trouble = custom_layout(str(name), table, PDF_VARIANTS, TAGGED)
+        problems += trouble
+        if layout is None:
+            continue
+        for folder, file in (("templates", layout.template), ("styles", layout.stylesheet)):
+            own, builtin = (root / folder / file).resolve(), builtin_dir(folder) / file
+            if not (own.is_relative_to(root) and own.is_file()) and not builtin.is_file():
+                problems.append(f"layouts.{name}: {folder[:-1]} file {file!r} not found in "
+                                f"{folder}/")
+                layout = None
+        if layout is not None:
+            found[layout.name] = layout
+    return found
 
 
 def _fonts(value: object, root: Path, problems: list[str]) -> tuple[FontSpec, ...]:

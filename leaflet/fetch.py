@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 from urllib.error import HTTPError
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
+from urllib.parse import urlsplit
 
 from .errors import display_path
+from .files import local_path, shorten
 
 # A whole A3 page at 300 dpi is 17 megapixels; a 48-megapixel phone photo still fits.
 # Beyond this an image costs hundreds of MB to decode (Pillow's own "decompression bomb"
@@ -32,7 +33,7 @@ def make_fetcher(roots: list[Path], allow_network: bool = False, refused: list[s
     to ``fatal``. HTTP redirects are never followed, even with network access on: the
     target is not checked against anything. Imported lazily: WeasyPrint costs 0.35 s.
     """
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
+    from weasyprint.urls import URLFetcher, URLFetcherResponse  # lazy: 0.35 s to import
 
     allowed = [r.resolve() for r in roots]
     log = refused if refused is not None else []
@@ -98,9 +99,7 @@ def make_fetcher(roots: list[Path], allow_network: bool = False, refused: list[s
 
 def image_pixels(data: bytes) -> tuple[int, int] | None:
     """(width, height) from a raster image's header, without decoding it; None if unknown."""
-    import warnings
-
-    from PIL import Image
+    from PIL import Image  # lazy: Pillow is only needed when a page has an image
 
     try:
         with warnings.catch_warnings():
@@ -113,21 +112,3 @@ def image_pixels(data: bytes) -> tuple[int, int] | None:
                 Image.MAX_IMAGE_PIXELS = saved
     except Exception:  # noqa: BLE001 - not an image Pillow knows: WeasyPrint will say so
         return None
-
-
-def local_path(url: str) -> Path | None:
-    parts = urlsplit(url)
-    if parts.netloc not in ("", "localhost"):
-        return None
-    try:
-        return Path(url2pathname(unquote(parts.path))).resolve()
-    except (OSError, ValueError, RuntimeError):
-        return None
-
-
-def shorten(url: str, limit: int = 100) -> str:
-    """Long URLs keep their start and their end (the file name matters most)."""
-    if len(url) <= limit:
-        return url
-    head = limit // 3
-    return url[:head] + "…" + url[-(limit - head - 1):]

@@ -20,17 +20,9 @@ from __future__ import annotations
 
 import io
 
-from .layouts import INCH, Layout
+from .layouts import LAYOUTS, Layout, slot_widths_mm
 
 PT_PER_MM = 72 / 25.4
-
-# Panel widths on each side of a tri-fold sheet, left to right, outside side first
-# (the inside side is its mirror image: what is behind the left panel on the outside
-# is the right panel on the inside after a short-edge flip).
-TRIFOLD_PANELS_MM: dict[str, tuple[float, float, float]] = {
-    "a4": (97.0, 100.0, 100.0),
-    "letter": (3.625 * INCH, 3.6875 * INCH, 3.6875 * INCH),
-}
 # Reading order of the panels (0-based page index of the rendered document).
 COVER, FLAP, INSIDE1, INSIDE2, INSIDE3, BACK = range(6)
 
@@ -53,13 +45,14 @@ def saddle_stitch_order(pages: int, rtl: bool = False) -> list[tuple[int, int]]:
     return sides
 
 
-def trifold_plan(paper: str, rtl: bool = False) -> list[list[tuple[int, float, float]]]:
+def trifold_plan(paper: str, rtl: bool = False,
+                 layout: Layout = LAYOUTS["trifold"]) -> list[list[tuple[int, float, float]]]:
     """For each sheet side (outside, inside): ``(page index, slot x, slot width)`` in mm.
 
     Outside, left to right: flap (fold-in width), back panel (contact), front cover.
     Inside: the three inside panels in reading order. Right-to-left mirrors both.
     """
-    narrow, middle, wide = TRIFOLD_PANELS_MM[paper]
+    narrow, middle, wide = slot_widths_mm(layout, paper)
     outside_widths = (narrow, middle, wide)
     inside_widths = (wide, middle, narrow)
     outside = [FLAP, BACK, COVER]
@@ -78,25 +71,6 @@ def trifold_plan(paper: str, rtl: bool = False) -> list[list[tuple[int, float, f
     return plan
 
 
-def page_bleed_mm(layout: Layout, paper: str, bleed: float) -> float:
-    """The bleed to render each page of an imposed layout with (mm).
-
-    A page is narrower than its slot on the sheet (A5 is 148 mm, half of A4 landscape
-    148.5 mm; a 97 mm tri-fold panel sits centred in a 100 mm slot), so it bleeds by the
-    sheet's bleed plus that gap: placed on the sheet, its bleed fills the slot up to the
-    folds and the sheet's bleed at the outer edges. impose() clips away the rest.
-    """
-    page_w, page_h = layout.page_size(paper)
-    sheet_w, sheet_h = layout.sheet[paper]
-    if layout.impose == "saddle-stitch":
-        gap = sheet_w / 2 - page_w  # pages sit against the spine: all of it at the edge
-    elif layout.impose == "trifold":
-        gap = (max(TRIFOLD_PANELS_MM[paper]) - page_w) / 2  # centred in the slot
-    else:
-        raise ValueError(f"unknown imposition {layout.impose!r}")
-    return round(bleed + max(gap, (sheet_h - page_h) / 2, 0.0), 3)
-
-
 def impose(pdf: bytes, layout: Layout, paper: str, direction: str = "ltr",
            bleed_mm: float = 0.0) -> bytes:
     """Rendered pages (reading order) → imposed sheets, as PDF bytes.
@@ -106,6 +80,7 @@ def impose(pdf: bytes, layout: Layout, paper: str, direction: str = "ltr",
     only (clipped at the spine and the folds), crop marks at the corners and fold marks.
     PDF/X output intent and XMP metadata are carried over from the rendered pages.
     """
+    # Lazy: pypdf costs ~100 ms to import, and only imposed outputs need it.
     from pypdf import PdfReader, PdfWriter, Transformation
     from pypdf.generic import NameObject, RectangleObject
 
@@ -122,27 +97,7 @@ def impose(pdf: bytes, layout: Layout, paper: str, direction: str = "ltr",
 
     # Each side: (page, x of its trim box's left edge, its slot's left and right edges),
     # all in points on the sheet. Slots end at folds or at the sheet's edges.
-    sides: list[list[tuple[object, float, float, float]]] = []
-    if layout.impose == "saddle-stitch":
-        # Pages meet at the spine (the fold in the middle of the sheet).
-        spine = sheet_w / 2
-        for left, right in saddle_stitch_order(len(pages), rtl):
-            left_page, right_page = pages[left - 1], pages[right - 1]
-            sides.append([(left_page, spine - width(left_page), 0.0, spine),
-                          (right_page, spine, spine, sheet_w)])
-    elif layout.impose == "trifold":
-        if len(pages) != 6:
-            raise ValueError(f"a tri-fold needs exactly 6 panels, not {len(pages)}")
-        for side in trifold_plan(paper, rtl):
-            placed = []
-            for index, slot_x, slot_w in side:
-                page = pages[index]
-                lo, hi = slot_x * PT_PER_MM, (slot_x + slot_w) * PT_PER_MM
-                # Centred in its slot: the spare width goes equally to both folds.
-                placed.append((page, lo + (hi - lo - width(page)) / 2, lo, hi))
-            sides.append(placed)
-    else:
-        raise ValueError(f"unknown imposition {layout.impose!r}")
+    sides = _PLACEMENTS[layout.impose](pages, layout, paper, rtl, sheet_w, width)
 
     writer = PdfWriter()
     edge = 0.01  # points: a slot edge this close to the sheet's edge is an outer edge
@@ -192,6 +147,36 @@ def impose(pdf: bytes, layout: Layout, paper: str, direction: str = "ltr",
     return out.getvalue()
 
 
+def _saddle_stitch_sides(pages, layout, paper, rtl, sheet_w, width):
+    # Pages meet at the spine (the fold in the middle of the sheet).
+    spine = sheet_w / 2
+    sides = []
+    for left, right in saddle_stitch_order(len(pages), rtl):
+        left_page, right_page = pages[left - 1], pages[right - 1]
+        sides.append([(left_page, spine - width(left_page), 0.0, spine),
+                      (right_page, spine, spine, sheet_w)])
+    return sides
+
+
+def _trifold_sides(pages, layout, paper, rtl, sheet_w, width):
+    if len(pages) != 6:
+        raise ValueError(f"a tri-fold needs exactly 6 panels, not {len(pages)}")
+    sides = []
+    for side in trifold_plan(paper, rtl, layout):
+        placed = []
+        for index, slot_x, slot_w in side:
+            page = pages[index]
+            lo, hi = slot_x * PT_PER_MM, (slot_x + slot_w) * PT_PER_MM
+            # Centred in its slot: the spare width goes equally to both folds.
+            placed.append((page, lo + (hi - lo - width(page)) / 2, lo, hi))
+        sides.append(placed)
+    return sides
+
+
+# The imposition policies a layout can name (layouts.IMPOSITIONS): where each page goes.
+_PLACEMENTS = {"saddle-stitch": _saddle_stitch_sides, "trifold": _trifold_sides}
+
+
 # Marks, in points: hairlines in registration colour ("All" colorants: every plate).
 MARK_WIDTH = 0.25
 FOLD_DASH = "[1.5 1] 0 d"
@@ -204,7 +189,7 @@ def _marks_page(sheet_w: float, sheet_h: float, bleed: float, folds: list[float]
     continue the spine or folds; all of them in the bleed, starting a little away from
     the trim so a slightly-off cut does not show them.
     """
-    from pypdf import PageObject
+    from pypdf import PageObject  # lazy: see impose()
     from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject,
                                FloatObject, NameObject, NumberObject, RectangleObject)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .build import Result
+from .fonts import package_faces
+from .manifest import Result
 
 THUMB_HEIGHT = 360  # pixels: enough to read headings, small enough to scan a set at once
 LABEL_HEIGHT = 34
@@ -13,7 +14,7 @@ GAP = 16
 
 def render_pages(pdf: Path, out_dir: Path, height: int = THUMB_HEIGHT) -> list[Path]:
     """One PNG per page (pypdfium2, Apache-2.0/BSD), keeping the page's aspect ratio."""
-    import pypdfium2 as pdfium
+    import pypdfium2 as pdfium  # lazy: pdfium is only needed when previews are made
 
     out_dir.mkdir(parents=True, exist_ok=True)
     document = pdfium.PdfDocument(str(pdf))
@@ -33,9 +34,7 @@ def render_pages(pdf: Path, out_dir: Path, height: int = THUMB_HEIGHT) -> list[P
 
 
 def _label_font():
-    from PIL import ImageFont
-
-    from .i18n import package_faces
+    from PIL import ImageFont  # lazy: Pillow is only needed when previews are made
 
     try:
         face = next(f for f in package_faces("fontpkg_atkinson_hyperlegible")
@@ -47,7 +46,7 @@ def _label_font():
 
 def contact_sheet(rows: list[tuple[str, list[Path]]], path: Path) -> Path:
     """One row per output (label + its pages side by side), all on one PNG."""
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw  # lazy: only needed when previews are made
 
     images = [(label, [Image.open(p).convert("RGB") for p in pages]) for label, pages in rows]
     width = max((sum(i.width for i in imgs) + GAP * (len(imgs) + 1) for _, imgs in images),

@@ -1,16 +1,24 @@
-"""Stage 4: one output — load, check glyphs, render with the fit policy, post-process."""
+"""Stage 4: one output — check glyphs, render with the layout's fit policy, write, impose.
+
+Every decision comes from the layout record (layouts.py): how far type may shrink and in
+which steps, how many pages the piece must have and how they are padded, which named
+parts must fit one page, and which imposition places the pages on sheets.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
+import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from . import i18n
-from .content import Leaflet, load_leaflet
+from . import fonts, i18n
+from .content import Leaflet
 from .errors import LeafletError
+from .impose import impose
 from .layouts import Layout
-from .options import RenderOptions
+from .options import TAGGED, RenderOptions, bleed_mm, output_intent, pdf_variant
 from .render import Rendered, Renderer
 
 
@@ -20,46 +28,14 @@ class Produced(Rendered):
     missing_strings: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class GlyphProblem:
-    """A character no face in the stack covers, and where it was first seen."""
+@dataclass
+class Fitted:
+    """A laid-out document that satisfies its layout's page rules."""
 
-    path: Path | None  # the content file, or the catalog for template text
-    line: int | None  # line in the content file; None for catalog text
-    char: str
-
-
-def glyph_problems(leaflet: Leaflet, catalog: i18n.Catalog,
-                   faces: list[i18n.FontFace]) -> list[GlyphProblem]:
-    """Every uncovered character: the content file's first, then the template text's.
-
-    ``leaflet check`` reports them all; ``check_glyphs`` (the build) stops at the first.
-    """
-    text = leaflet.path.read_text(encoding="utf-8-sig")
-    found = [GlyphProblem(leaflet.path, line, char) for line, char in i18n.uncovered(text, faces)]
-    strings = "\n".join(catalog.messages.values())
-    found += [GlyphProblem(catalog.path, None, char)
-              for _, char in i18n.uncovered(strings, faces)]
-    return found
-
-
-def check_glyphs(leaflet: Leaflet, catalog: i18n.Catalog, faces: list[i18n.FontFace]) -> None:
-    """No tofu: every character of the content and the template text has a glyph."""
-    problems = glyph_problems(leaflet, catalog, faces)
-    if problems:
-        first = problems[0]
-        count = sum(1 for p in problems if (p.line is None) == (first.line is None))
-        raise LeafletError(no_glyph_message(first.char, faces, count), first.path, first.line)
-
-
-def no_glyph_message(char: str, faces: list[i18n.FontFace], count: int = 1) -> str:
-    families = ", ".join(i18n.families(faces))
-    package = i18n.SUGGESTED_PACKAGES.get(i18n.char_script(char))
-    help_text = (f"install {package} or add a font under [[fonts]] in leaflet.toml"
-                 if package else "add a font that covers it under [[fonts]] in leaflet.toml")
-    more = f" (and {count - 1} more)" if count > 1 else ""
-    return (f"no font has a glyph for {i18n.describe_char(char)}{more}; "
-            f"fonts tried: {families}; {help_text}")
+    document: object  # weasyprint.Document
+    warnings: list[str]
+    body_pt: float
+    padding: int  # deliberate filler pages (questions, notes) the template added
 
 
 def produce(renderer: Renderer, leaflet: Leaflet, layout: Layout,
@@ -67,19 +43,37 @@ def produce(renderer: Renderer, leaflet: Leaflet, layout: Layout,
     """Render one leaflet in one layout to finished PDF bytes, or raise ``LeafletError``."""
     config = renderer.config
     catalog = i18n.load_catalog(leaflet.lang, config.root)
-    faces = renderer.fonts(leaflet.lang)
-    check_glyphs(leaflet, catalog, faces)
-
-    from .options import TAGGED, pdf_variant
-
-    if options.impose and layout.impose and pdf_variant(options, layout) in TAGGED:
+    fonts.check_glyphs(leaflet, catalog, renderer.faces(leaflet.lang))
+    variant = pdf_variant(options, layout)
+    imposed = bool(options.impose and layout.impose)
+    if imposed and variant in TAGGED:
         raise LeafletError(f"the {layout.name} layout is imposed on sheets, which drops the "
-                           f"tags {pdf_variant(options, layout)} needs; use --no-impose for "
-                           "a tagged copy", leaflet.path)
+                           f"tags {variant} needs; use --no-impose for a tagged copy",
+                           leaflet.path)
+    fitted = fit(renderer, leaflet, layout, catalog, options)
+    pdf = renderer.write(fitted.document, leaflet, **pdf_options(leaflet, layout, options))
+    pages = len(fitted.document.pages)  # re-reading the PDF with pypdf costs ~50 ms a file
+    if imposed:
+        bleed = bleed_mm(options, config.paper) if options.is_print_ready(layout) else 0.0
+        pdf = impose(pdf, layout, config.paper, i18n.direction(leaflet.lang), bleed_mm=bleed)
+        pages = count_pages(pdf)
+    return Produced(pdf=pdf, pages=pages, warnings=fitted.warnings, body_pt=fitted.body_pt,
+                    missing_strings=sorted(catalog.missing))
+
+
+def fit(renderer: Renderer, leaflet: Leaflet, layout: Layout, catalog: i18n.Catalog,
+        options: RenderOptions) -> Fitted:
+    """Lay the leaflet out until it obeys the layout's page rules, or say why it cannot.
+
+    The body starts at ``layout.body_pt``; while the content runs over the page limit (or
+    a one-page part spills), type shrinks by ``shrink_step`` down to ``min_body_pt``.
+    Content that fits is padded with filler pages to ``exact_pages`` or a multiple of
+    ``pad_to``.
+    """
     body_pt = layout.body_pt
-    padding = 0  # deliberate filler pages (notes) the template adds before the back page
+    padding = 0
     tried: set[tuple[float, int]] = set()
-    limit = layout.exact_pages or layout.max_pages
+    limit = layout.page_limit
     while True:
         tried.add((body_pt, padding))
         document, warnings = renderer.render_document(leaflet, layout, catalog, options,
@@ -88,39 +82,26 @@ def produce(renderer: Renderer, leaflet: Leaflet, layout: Layout,
         spilled = spilled_parts(document, layout)
         if pages <= limit and not spilled:
             content = pages - padding
-            want = layout.exact_pages or content + (-content) % layout.pad_to
+            want = layout.wanted_pages(content)
             if pages == want:
-                break
+                return Fitted(document, warnings, body_pt, padding)
             if (body_pt, want - content) in tried:
                 raise LeafletError(f"the {layout.name} layout's filler pages do not come out "
-                                   f"at {want} pages (got {pages}); check the template",
-                                   leaflet.path)
+                                   f"at {want} {layout.unit}s (got {pages}); check the "
+                                   "template", leaflet.path)
             padding = want - content
             continue
-        if layout.min_body_pt is not None and body_pt - 0.5 >= layout.min_body_pt:
-            body_pt, padding = body_pt - 0.5, 0
+        smaller = round(body_pt - layout.shrink_step, 3)
+        if layout.shrinks and smaller >= layout.min_body_pt:
+            body_pt, padding = smaller, 0
             continue
         raise LeafletError(_overflow_message(layout, document, limit, body_pt, spilled),
                            leaflet.path)
-
-    pdf = renderer.write(document, leaflet, **pdf_options(leaflet, layout, options))
-    pages = len(document.pages)  # re-reading the PDF with pypdf costs ~50 ms a file
-    if options.impose and layout.impose:
-        from .impose import impose
-        from .options import bleed_mm
-
-        bleed = bleed_mm(options, config.paper) if options.is_print_ready(layout) else 0.0
-        pdf = impose(pdf, layout, config.paper, i18n.direction(leaflet.lang), bleed_mm=bleed)
-        pages = count_pages(pdf)
-    return Produced(pdf=pdf, pages=pages, warnings=warnings, body_pt=body_pt,
-                    missing_strings=sorted(catalog.missing))
 
 
 def pdf_options(leaflet: Leaflet, layout: Layout | None = None,
                 options: RenderOptions = RenderOptions()) -> dict:
     """WeasyPrint ``write_pdf`` options: variant, output intent and stable identifiers."""
-    from .options import output_intent, pdf_variant
-
     result = {"pdf_identifier": f"leaflet:{leaflet.slug}:{leaflet.lang}".encode()}
     variant = pdf_variant(options, layout) if layout is not None else options.pdf_variant
     if variant:
@@ -131,10 +112,6 @@ def pdf_options(leaflet: Leaflet, layout: Layout | None = None,
 
 def _stable_document_id(leaflet: Leaflet):
     """WeasyPrint stamps PDF/X-4 XMP with a random document UUID: derive it instead."""
-    import hashlib
-    import re
-    import uuid
-
     digest = hashlib.sha256(f"{leaflet.slug}:{leaflet.lang}:{leaflet.version}:"
                             f"{leaflet.reviewed}".encode()).digest()
     stable = f"xmp.did:{uuid.UUID(bytes=digest[:16])}".encode()
@@ -167,7 +144,7 @@ def spilled_parts(document, layout: Layout) -> dict[str, int]:
 
 def _overflow_message(layout: Layout, document, limit: int, body_pt: float,
                       spilled: dict[str, int]) -> str:
-    unit = "panel" if layout.impose == "trifold" else "page"
+    unit = layout.unit
     shrink = (f" even at the smallest allowed body size ({body_pt:g} pt)"
               if layout.min_body_pt is not None else "")
     pages = len(document.pages)
@@ -187,6 +164,7 @@ def _overflow_message(layout: Layout, document, limit: int, body_pt: float,
 
 def _lines(pages) -> int:
     """Lines of text laid out on these pages (margin boxes such as footers left out)."""
+    # Lazy: WeasyPrint costs 0.35 s to import, and only a failing output needs this.
     from weasyprint.formatting_structure.boxes import LineBox, MarginBox
 
     def walk(box):
@@ -200,20 +178,6 @@ def _lines(pages) -> int:
 
 
 def count_pages(pdf: bytes) -> int:
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # lazy: pypdf is only needed for imposed outputs
 
     return len(PdfReader(io.BytesIO(pdf)).pages)
-
-
-def load_cached(path: Path, cache: dict) -> Leaflet:
-    """Load a leaflet once per worker per file version."""
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
-    if key not in cache:
-        cache.clear() if len(cache) > 256 else None
-        cache[key] = load_leaflet(path)
-    return cache[key]
-
-
-__all__ = ["Produced", "GlyphProblem", "check_glyphs", "glyph_problems",
-           "no_glyph_message", "produce", "pdf_options", "count_pages"]

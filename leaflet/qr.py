@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 
+import segno
+
 # Medium error correction survives a scuffed or partly reflective wall poster; the
 # 4-module quiet zone is what the QR standard asks for (scanners fail without it).
 ERROR = "m"
@@ -12,8 +14,6 @@ BORDER = 4
 
 def matrix(url: str) -> list[list[bool]]:
     """The QR modules for ``url``, quiet zone included: True is dark (for tests and checks)."""
-    import segno
-
     qr = segno.make(url, error=ERROR, micro=False, boost_error=False)
     return [[bool(v) for v in row] for row in qr.matrix_iter(border=BORDER)]
 
@@ -26,8 +26,6 @@ def svg(url: str) -> str:
     """
     if not url:
         return ""
-    import segno
-
     qr = segno.make(url, error=ERROR, micro=False, boost_error=False)
     return qr.svg_inline(scale=1, border=BORDER, omitsize=True, dark="#000", light="#fff",
                          svgclass="qr-code", lineclass=None)

@@ -262,7 +262,7 @@ _ES_STRONG = set("aeoáéóíú")  # two strong vowels (or an accented í/ú) ar
 
 @functools.lru_cache(maxsize=None)
 def _dictionary(primary: str):
-    import pyphen
+    import pyphen  # lazy: only scoring needs the hyphenation dictionaries
 
     name = pyphen.language_fallback(primary)
     return pyphen.Pyphen(lang=name) if name else None

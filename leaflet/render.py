@@ -7,17 +7,20 @@ import datetime as dt
 import logging
 import os
 import re
+from html.parser import HTMLParser
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import __version__, i18n, qr
+from . import __version__, fonts, i18n, qr
 from .config import Config
 from .content import Leaflet
 from .errors import LeafletError, display_path
-from .layouts import Layout
+from .fetch import make_fetcher
+from .files import shorten
+from .layouts import Layout, page_bleed_mm
 from .options import RenderOptions, bleed_mm, output_intent
 from .resources import builtin_dir
 
@@ -95,8 +98,6 @@ def first_callout(body_html: str, kinds: tuple[str, ...] = ("warning", "danger")
 
     The poster shows "when to get help" only: that is the first warning or danger box.
     """
-    from html.parser import HTMLParser
-
     starts = [0]  # offset of each line; HTMLParser counts lines by "\n" only
     for line in body_html.split("\n"):
         starts.append(starts[-1] + len(line) + 1)
@@ -231,14 +232,12 @@ class Renderer:
     def page_css(self, leaflet: Leaflet, layout: Layout, body_pt: float,
                  options: RenderOptions = RenderOptions()) -> str:
         width, height = layout.page_size(self.config.paper)
-        faces = self.fonts(leaflet.lang)
-        stack = ", ".join(f'"{f}"' for f in i18n.families(faces))
+        faces = self.faces(leaflet.lang)
+        stack = ", ".join(f'"{f}"' for f in fonts.families(faces))
         bleed, page_bleed = "", 0.0
         if options.is_print_ready(layout):
             page_bleed = bleed_mm(options, self.config.paper)
             if options.impose and layout.impose:
-                from .impose import page_bleed_mm
-
                 # Imposed pieces get their marks on the sheet (impose.py); each page
                 # bleeds far enough to fill its slot there, and the sheet's bleed.
                 page_bleed = page_bleed_mm(layout, self.config.paper, page_bleed)
@@ -257,19 +256,19 @@ class Renderer:
             f"p, li, td, dd {{ hyphens: {hyphens}; hyphenate-character: \"-\"; }}\n"
         )
 
-    def fonts(self, lang: str) -> list[i18n.FontFace]:
-        return i18n.font_stack(lang, self.config.fonts)
+    def faces(self, lang: str) -> list[fonts.FontFace]:
+        return fonts.font_stack(lang, self.config.fonts)
 
     def _stylesheets(self, leaflet: Leaflet, layout: Layout, fetcher, body_pt: float,
                      options: RenderOptions = RenderOptions()) -> list:
-        from weasyprint import CSS
+        from weasyprint import CSS  # lazy: WeasyPrint costs 0.35 s to import
         from weasyprint.text.fonts import FontConfiguration
 
         if self._font_config is None:
             self._font_config = FontConfiguration()
         sheets = []
-        faces = self.fonts(leaflet.lang)
-        font_css = i18n.font_face_css(faces)
+        faces = self.faces(leaflet.lang)
+        font_css = fonts.font_face_css(faces)
         for name, text, base in (
             ("fonts", font_css, None),
             *((n, *self._read_style(n)) for n in ("base.css", layout.stylesheet)),
@@ -294,15 +293,14 @@ class Renderer:
     def allowed_roots(self) -> list[Path]:
         extra = [f.path.parent for f in self.config.fonts]
         return [self.root, builtin_dir("styles"), builtin_dir("templates"),
-                *i18n.font_roots(), *extra]
+                *fonts.font_roots(), *extra]
 
     def render_document(self, leaflet: Leaflet, layout: Layout, catalog: i18n.Catalog,
                         options: RenderOptions, body_pt: float, extra: dict | None = None):
         """HTML → laid-out WeasyPrint document, with every warning collected."""
+        # Lazy, here and below: WeasyPrint costs 0.35 s to import (--help must not pay it).
         from weasyprint import HTML
         from weasyprint.logger import LOGGER
-
-        from .fetch import make_fetcher
 
         refused: list[str] = []
         fatal: list[str] = []
@@ -327,7 +325,7 @@ class Renderer:
         return document, warnings
 
     def write(self, document, leaflet: Leaflet, **pdf_options) -> bytes:
-        from weasyprint.logger import LOGGER
+        from weasyprint.logger import LOGGER  # lazy: WeasyPrint costs 0.35 s to import
 
         collect = _Collect()
         LOGGER.addHandler(collect)
@@ -342,8 +340,6 @@ def _drop_attachments(document) -> list[str]:
     """No file attachments from content: WeasyPrint embeds the file behind ``<link
     rel=attachment>`` or ``<a rel=attachment>`` whole, and the fetcher allows every project
     file (leaflet.toml, .git/config …). Dropped before the PDF is written, so never read."""
-    from .fetch import shorten
-
     refused = []
     count = len(document.metadata.attachments)
     if count:

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from leaflet import check, i18n
+from leaflet import check, fonts, i18n
 from leaflet.config import load_config
 from leaflet.content import load_leaflet
 from leaflet.errors import LeafletError
-from leaflet.produce import check_glyphs
+from leaflet.fonts import check_glyphs
 
 TODAY = "2026-06-01"
 
@@ -209,7 +209,7 @@ def test_glyph_rule_is_the_build_check(fixture_project):
     project = fixture_project("check-fail")
     config = load_config(project)
     leaflet = load_leaflet(project / "content/glyph/en.md")
-    faces = i18n.font_stack("en", config.fonts)
+    faces = fonts.font_stack("en", config.fonts)
     with pytest.raises(LeafletError) as raised:
         check_glyphs(leaflet, i18n.load_catalog("en", project), faces)
     (finding,) = check.blocking_errors(config, leaflet.path, dt.date(2026, 6, 1))
@@ -229,7 +229,7 @@ def test_unreadable_catalog_is_a_finding(run, fixture_project):
 
 
 def test_missing_font_package_is_a_finding(run, fixture_project, monkeypatch):
-    monkeypatch.setitem(i18n.SCRIPT_FONTS, "Latn", ("fontpkg_not_installed_here",))
+    monkeypatch.setitem(fonts.SCRIPT_FONTS, "Latn", ("fontpkg_not_installed_here",))
     result, doc = check_json(run, fixture_project("check-pass"), "--lang", "en")
     (only,) = doc["findings"]
     assert only["rule"] == "font-unavailable"

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from leaflet import build as build_module
-from leaflet import content, i18n
+from leaflet import content, fonts, i18n
 from leaflet.content import OPTIONAL, REQUIRED, load_leaflet
 from leaflet.errors import LeafletError, display_path
 
@@ -860,13 +860,13 @@ def test_a_missing_font_package_names_it_and_the_pip_command(fixture_project, ru
                                                               check):
     project = fixture_project("i18n-sample")
     monkeypatch.setitem(sys.modules, "fontpkg_noto_sans_arabic", None)  # import fails
-    i18n.package_faces.cache_clear()
+    fonts.package_faces.cache_clear()
     args = [check] if check == "--no-check" else []
     try:
         result = run(["--project", project, "build", "-j", "1", "--lang", "ar", "--lang", "en",
                       *args])
     finally:
-        i18n.package_faces.cache_clear()
+        fonts.package_faces.cache_clear()
     assert result.exit_code == 1
     assert "font package fontpkg-noto-sans-arabic is not installed: run " \
            "'pip install fontpkg-noto-sans-arabic'" in result.output

@@ -20,7 +20,7 @@ import pdfutil
 import pytest
 from click.testing import CliRunner
 
-from leaflet import catalogs, i18n
+from leaflet import catalogs, fonts, i18n
 from leaflet.errors import LeafletError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -167,10 +167,10 @@ def test_variable_fonts_shape_bold_with_bold_advances(lang):
     from weasyprint import HTML
 
     sample_text = {"ar": "ارتعاش العضلات", "hi": "मांसपेशियों का फड़कना"}[lang]
-    faces = i18n.font_stack(lang)
-    css = i18n.font_face_css(faces)
+    faces = fonts.font_stack(lang)
+    css = fonts.font_face_css(faces)
     assert "font-weight" not in css.split("Atkinson")[0]  # the Noto face: no fixed weight
-    family = i18n.families(faces)[0]
+    family = fonts.families(faces)[0]
     html = (f"<html lang={lang}><style>{css} body {{ font-family: '{family}'; font-size: 20pt }}"
             f"p {{ margin: 0 }}</style><p>{sample_text}</p><p><b>{sample_text}</b></p>")
     widths = []
@@ -202,13 +202,13 @@ def test_glyph_check_names_file_line_character_and_package(fixture_project, run)
 
 def test_glyph_check_passes_on_the_sample_leaflet():
     from leaflet.content import discover, load_leaflet
-    from leaflet.produce import check_glyphs
+    from leaflet.fonts import check_glyphs
 
     found = discover(REPO)
     assert found, "the repository ships sample content"
     for slug, langs in found.items():
         for lang, path in langs.items():
-            check_glyphs(load_leaflet(path), i18n.load_catalog(lang, REPO), i18n.font_stack(lang))
+            check_glyphs(load_leaflet(path), i18n.load_catalog(lang, REPO), fonts.font_stack(lang))
 
 
 def _tiny_font(path: Path, family: str, chars: str) -> None:

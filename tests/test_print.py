@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 from test_impose import labels_by_slot, numbered_pdf, text_runs
 
-from leaflet.impose import impose, page_bleed_mm, saddle_stitch_order, trifold_plan
-from leaflet.layouts import get_layout
+from leaflet.impose import impose, saddle_stitch_order, trifold_plan
+from leaflet.layouts import get_layout, page_bleed_mm
 from leaflet.resources import builtin_dir
 
 PT = 72 / 25.4

@@ -1,0 +1,224 @@
+"""Model: fonts per script — the face stack of each language, @font-face rules, and glyph
+coverage (no tofu: every character of a leaflet has a glyph in its stack)."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from .content import Leaflet
+from .errors import LeafletError
+from .i18n import Catalog, script_of
+
+
+@dataclass(frozen=True)
+class FontFace:
+    family: str
+    path: Path
+    weight: str  # "400" or a variable range "100 900"
+    style: str
+
+
+# Script → font packages, in order. Atkinson Hyperlegible leads for Latin: it was
+# designed for low-vision readers. Noto Sans backs it up (Latin Extended, Greek, Cyrillic)
+# and follows every other script's face so Latin words inside them still render.
+SCRIPT_FONTS: dict[str, tuple[str, ...]] = {
+    "Latn": ("fontpkg_atkinson_hyperlegible", "fontpkg_noto_sans"),
+    "Cyrl": ("fontpkg_noto_sans",),
+    "Grek": ("fontpkg_noto_sans",),
+    "Arab": ("fontpkg_noto_sans_arabic", "fontpkg_atkinson_hyperlegible", "fontpkg_noto_sans"),
+    "Deva": ("fontpkg_noto_sans_devanagari", "fontpkg_atkinson_hyperlegible",
+             "fontpkg_noto_sans"),
+}
+# Packages on PyPI that cover scripts the defaults do not; named in "no font" errors.
+SUGGESTED_PACKAGES: dict[str, str] = {
+    "Arab": "fontpkg-noto-sans-arabic",
+    "Deva": "fontpkg-noto-sans-devanagari",
+    "Taml": "fontpkg-noto-sans-tamil",
+    "Telu": "fontpkg-noto-sans-telugu",
+    "Thai": "fontpkg-noto-sans-thai",
+    "Khmr": "fontpkg-noto-sans-khmer",
+}
+
+
+@functools.lru_cache(maxsize=None)
+def package_faces(module_name: str) -> tuple[FontFace, ...]:
+    """The font files a ``fontpkg-*`` package ships, read from its metadata."""
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        package = module_name.replace("_", "-")
+        raise LeafletError(
+            f"font package {package} is not installed: run 'pip install {package}'"
+        ) from None
+    root = Path(module.ROOT)
+    meta = json.loads((root / "metadata.json").read_text(encoding="utf-8"))
+    faces = []
+    for entry in meta["files"]:
+        if entry.get("variable"):
+            weight = "100 900"
+            for axis in meta.get("axes", []):
+                if axis["tag"] == "wght":
+                    weight = f"{int(axis['min'])} {int(axis['max'])}"
+        else:
+            weight = str(entry.get("weight") or 400)
+        faces.append(FontFace(meta["family"], root / entry["path"], weight, entry["style"]))
+    return tuple(faces)
+
+
+def font_roots() -> list[Path]:
+    """Folders of every font package the renderer may read."""
+    names = {m for stack in SCRIPT_FONTS.values() for m in stack}
+    roots = []
+    for name in sorted(names):
+        try:
+            roots.append(Path(importlib.import_module(name).ROOT).resolve())
+        except ImportError:
+            continue
+    return roots
+
+
+def font_stack(lang: str, extra=()) -> list[FontFace]:
+    """Every face used for a language: the clinic's own fonts first, then the packages."""
+    script = script_of(lang)
+    faces = [FontFace(f.family, f.path, f.weight, f.style) for f in extra
+             if script in f.scripts or "*" in f.scripts]
+    for module in SCRIPT_FONTS.get(script, SCRIPT_FONTS["Latn"]):
+        faces.extend(package_faces(module))
+    return faces
+
+
+def families(faces: list[FontFace]) -> list[str]:
+    return list(dict.fromkeys(f.family for f in faces))
+
+
+@functools.lru_cache(maxsize=None)
+def _cmap(path: Path) -> frozenset[int]:
+    from fontTools.ttLib import TTFont, TTLibError  # lazy: ~80 ms; `list` never needs it
+
+    try:
+        with TTFont(path, lazy=True) as font:
+            return frozenset(font.getBestCmap() or {})
+    except (TTLibError, OSError) as exc:
+        raise LeafletError(f"font file cannot be read: {exc}", path) from None
+
+
+@functools.lru_cache(maxsize=64)
+def _covered(paths: tuple[Path, ...]) -> frozenset[int]:
+    covered: set[int] = set()
+    for path in paths:
+        covered |= _cmap(path)
+    return frozenset(covered)
+
+
+def _ignorable(char: str) -> bool:
+    # Layout controls (ZWJ, bidi marks) and spaces need no glyph of their own.
+    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
+
+
+def uncovered(text: str, faces: list[FontFace]) -> list[tuple[int, str]]:
+    """``(line, char)`` for each distinct character no face in the stack has a glyph for."""
+    covered = _covered(tuple(face.path for face in faces))
+    seen: set[str] = set()
+    found = []
+    for number, line in enumerate(text.split("\n"), 1):
+        for char in line:
+            if char in seen or _ignorable(char) or ord(char) in covered:
+                continue
+            seen.add(char)
+            found.append((number, char))
+    return found
+
+
+def describe_char(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'UNNAMED CHARACTER')}"
+
+
+def char_script(char: str) -> str:
+    """A rough script code for a character, to suggest the font package that covers it."""
+    name = unicodedata.name(char, "")
+    for word, code in (("ARABIC", "Arab"), ("DEVANAGARI", "Deva"), ("TAMIL", "Taml"),
+                       ("TELUGU", "Telu"), ("THAI", "Thai"), ("KHMER", "Khmr"),
+                       ("CYRILLIC", "Cyrl"), ("GREEK", "Grek")):
+        if name.startswith(word):
+            return code
+    return ""
+
+
+def font_face_css(faces: list[FontFace]) -> str:
+    """``@font-face`` rules pointing at the package files (served by the fetcher).
+
+    A variable font is declared once, without ``font-weight``: fontconfig then lists
+    its named instances (Regular, Bold …) and Pango shapes bold text with the bold
+    instance's advances. WeasyPrint 70 rejects weight ranges, and declaring the same
+    variable file at 400 and at 700 shapes bold with the regular advances while the
+    PDF embeds bold outlines: letters collide (seen in Arabic and Devanagari headings).
+    """
+    rules = []
+    for face in faces:
+        weight = "" if is_variable(face.path) else f" font-weight: {face.weight};"
+        rules.append(
+            "@font-face { font-family: %s; src: url(%s);%s font-style: %s; }"
+            % (json.dumps(face.family), face.path.resolve().as_uri(), weight, face.style)
+        )
+    return "\n".join(dict.fromkeys(rules))
+
+
+@functools.lru_cache(maxsize=None)
+def is_variable(path: Path) -> bool:
+    """Has the font a weight axis (a clinic's own file may be variable too)?"""
+    from fontTools.ttLib import TTFont, TTLibError  # lazy: see _cmap
+
+    try:
+        with TTFont(path, lazy=True) as font:
+            return "fvar" in font and any(a.axisTag == "wght" for a in font["fvar"].axes)
+    except (TTLibError, OSError) as exc:
+        raise LeafletError(f"font file cannot be read: {exc}", path) from None
+
+
+# ---------------------------------------------------------------- coverage of a leaflet
+
+@dataclass(frozen=True)
+class GlyphProblem:
+    """A character no face in the stack covers, and where it was first seen."""
+
+    path: Path | None  # the content file, or the catalog for template text
+    line: int | None  # line in the content file; None for catalog text
+    char: str
+
+
+def glyph_problems(leaflet: Leaflet, catalog: Catalog,
+                   faces: list[FontFace]) -> list[GlyphProblem]:
+    """Every uncovered character: the content file's first, then the template text's.
+
+    ``leaflet check`` reports them all; ``check_glyphs`` (the build) stops at the first.
+    """
+    text = leaflet.path.read_text(encoding="utf-8-sig")
+    found = [GlyphProblem(leaflet.path, line, char) for line, char in uncovered(text, faces)]
+    strings = "\n".join(catalog.messages.values())
+    found += [GlyphProblem(catalog.path, None, char)
+              for _, char in uncovered(strings, faces)]
+    return found
+
+
+def check_glyphs(leaflet: Leaflet, catalog: Catalog, faces: list[FontFace]) -> None:
+    """No tofu: every character of the content and the template text has a glyph."""
+    problems = glyph_problems(leaflet, catalog, faces)
+    if problems:
+        first = problems[0]
+        count = sum(1 for p in problems if (p.line is None) == (first.line is None))
+        raise LeafletError(no_glyph_message(first.char, faces, count), first.path, first.line)
+
+
+def no_glyph_message(char: str, faces: list[FontFace], count: int = 1) -> str:
+    tried = ", ".join(families(faces))
+    package = SUGGESTED_PACKAGES.get(char_script(char))
+    help_text = (f"install {package} or add a font under [[fonts]] in leaflet.toml"
+                 if package else "add a font that covers it under [[fonts]] in leaflet.toml")
+    more = f" (and {count - 1} more)" if count > 1 else ""
+    return (f"no font has a glyph for {describe_char(char)}{more}; "
+            f"fonts tried: {tried}; {help_text}")

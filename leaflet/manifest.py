@@ -1,0 +1,123 @@
+"""Records of a build and the files that report them: ``manifest.json``, merged shard
+manifests and the JUnit report. Cheap to import (no renderer)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from . import __version__
+from .errors import LeafletError
+from .files import atomic_write, read_json
+
+MANIFEST_NAME = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Job:
+    slug: str
+    lang: str
+    layout: str
+    source: Path
+    output: Path  # relative to the output folder
+
+    @property
+    def name(self) -> str:
+        return f"{self.slug}.{self.lang}.{self.layout}"
+
+
+@dataclass
+class Result:
+    job: Job
+    status: str  # built, cached, failed, skipped
+    sha256: str = ""
+    pages: int = 0
+    bytes: int = 0
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
+    seconds: float = 0.0
+    key: str = ""
+
+    def manifest_entry(self) -> dict:
+        return {
+            "slug": self.job.slug, "lang": self.job.lang, "layout": self.job.layout,
+            "path": self.job.output.as_posix(), "sha256": self.sha256, "pages": self.pages,
+            "bytes": self.bytes, "status": self.status, "warnings": self.warnings,
+            "error": self.error,
+        }
+
+
+def output_path(slug: str, lang: str, layout: str) -> Path:
+    return Path(slug) / f"{slug}.{lang}.{layout}.pdf"
+
+
+
+@dataclass
+class Summary:
+    results: list[Result]
+    seconds: float
+    interrupted: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> list[Result]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def line(self) -> str:
+        parts = [f"{self.count('built')} built", f"{self.count('cached')} cached",
+                 f"{self.count('failed')} failed"]
+        if self.count("skipped"):
+            parts.append(f"{self.count('skipped')} skipped")
+        text = ", ".join(parts) + f" in {self.seconds:.1f} s"
+        return text + (" (interrupted)" if self.interrupted else "")
+
+
+def write_manifest(path: Path, summary: Summary) -> None:
+    entries = sorted((r.manifest_entry() for r in summary.results),
+                     key=lambda e: (e["slug"], e["lang"], e["layout"]))
+    data = {"generator": f"leaflet {__version__}", "outputs": entries}
+    atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False).encode())
+
+
+def merge_manifests(paths: list[Path]) -> dict:
+    """Combine shard manifests; an output listed twice keeps its last, best-known state."""
+    rank = {"failed": 3, "built": 2, "cached": 1, "skipped": 0}
+    merged: dict[str, dict] = {}
+    for path in paths:
+        data = read_json(path)
+        outputs = data.get("outputs")
+        if not isinstance(outputs, list):
+            raise LeafletError("not a leaflet manifest (no 'outputs' list)", path)
+        for entry in outputs:
+            if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+                raise LeafletError("manifest entry without a path", path)
+            old = merged.get(entry["path"])
+            if old is None or rank.get(entry.get("status"), 0) >= rank.get(old.get("status"), 0):
+                merged[entry["path"]] = entry
+    entries = sorted(merged.values(), key=lambda e: (str(e.get("slug", "")),
+                                                     str(e.get("lang", "")),
+                                                     str(e.get("layout", "")), e["path"]))
+    return {"generator": f"leaflet {__version__}", "outputs": entries}
+
+
+def junit_xml(summary: Summary) -> bytes:
+    """One test case per output, so any CI shows which leaflet broke."""
+    suite = ET.Element("testsuite", name="leaflet", tests=str(len(summary.results)),
+                       failures=str(summary.count("failed")), errors="0",
+                       skipped=str(summary.count("skipped")), time=f"{summary.seconds:.3f}")
+    for r in sorted(summary.results, key=lambda r: r.job.name):
+        case = ET.SubElement(suite, "testcase", classname=f"leaflet.{r.job.slug}",
+                             name=f"{r.job.lang}.{r.job.layout}", time=f"{r.seconds:.3f}",
+                             file=str(r.job.source))
+        if r.status == "failed":
+            failure = ET.SubElement(case, "failure", message=r.error.splitlines()[0][:500])
+            failure.text = r.error
+        elif r.status == "skipped":
+            ET.SubElement(case, "skipped", message=r.error)
+        if r.warnings:
+            ET.SubElement(case, "system-out").text = "\n".join(r.warnings)
+    return ET.tostring(ET.ElementTree(suite).getroot(), encoding="utf-8", xml_declaration=True)
