@@ -98,7 +98,7 @@ def _is_draft(path: Path) -> bool:
 def shared_key(config: Config, options: RenderOptions) -> str:
     """Hash of every input shared by all outputs: tool, engine, config, templates, fonts."""
     h = hashlib.sha256()
-    for dist in ("weasyprint", "pydyf", "fonttools", "pypdf", "jinja2", "markdown", "babel"):
+    for dist in ("weasyprint", "pydyf", "fonttools", "pikepdf", "jinja2", "markdown", "babel"):
         try:
             h.update(f"{dist}={md.version(dist)};".encode())
         except md.PackageNotFoundError:

@@ -1,4 +1,4 @@
-"""Stage 4 post-process: place the rendered pages on printer sheets with pypdf.
+"""Stage 4 post-process: place the rendered pages on printer sheets (pikepdf, qpdf).
 
 Two impositions, both for a duplex print flipped on the short edge:
 
@@ -75,100 +75,122 @@ def impose(pdf: bytes, layout: Layout, paper: str, direction: str = "ltr",
            bleed_mm: float = 0.0) -> bytes:
     """Rendered pages (reading order) → imposed sheets, as PDF bytes.
 
-    With ``bleed_mm`` (print-ready), the finished sheet is the trim box; the media and
-    bleed boxes extend it by the bleed, which carries the pages' bleed on the outer edges
-    only (clipped at the spine and the folds), crop marks at the corners and fold marks.
-    PDF/X output intent and XMP metadata are carried over from the rendered pages.
+    Each page is placed on its sheet as a Form XObject that reuses the page's content
+    stream as it is (qpdf copies it, compressed, without parsing it), clipped to its
+    slot. With ``bleed_mm`` (print-ready), the finished sheet is the trim box; the media
+    and bleed boxes extend it by the bleed, which carries the pages' bleed on the outer
+    edges only (clipped at the spine and the folds), crop marks at the corners and fold
+    marks. Language, PDF/X output intent, XMP and document info are carried over.
     """
-    # Lazy: pypdf costs ~100 ms to import, and only imposed outputs need it.
-    from pypdf import PdfReader, PdfWriter, Transformation
-    from pypdf.generic import NameObject, RectangleObject
+    # Lazy: pikepdf (qpdf) costs ~40 ms to import, and only imposed outputs need it.
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name
 
-    reader = PdfReader(io.BytesIO(pdf))
-    pages = reader.pages
+    source = pikepdf.Pdf.open(io.BytesIO(pdf))
     sheet_w, sheet_h = (v * PT_PER_MM for v in layout.sheet[paper])
     bleed = bleed_mm * PT_PER_MM
     rtl = direction == "rtl"
-
     # Pages are placed by their trim box (the finished page; the media box when there
     # is no bleed), so a page with bleed around it still lands on the fold lines.
-    def width(page) -> float:
-        return float(page.trimbox.width)
+    trims = [[float(v) for v in page.trimbox] for page in source.pages]
+    medias = [[float(v) for v in page.mediabox] for page in source.pages]
+    widths = [trim[2] - trim[0] for trim in trims]
+    # Each side: (page index, x of its trim box's left edge, its slot's left and right
+    # edges), all in points on the sheet. Slots end at folds or at the sheet's edges.
+    sides = _PLACEMENTS[layout.impose](widths, layout, paper, rtl, sheet_w)
 
-    # Each side: (page, x of its trim box's left edge, its slot's left and right edges),
-    # all in points on the sheet. Slots end at folds or at the sheet's edges.
-    sides = _PLACEMENTS[layout.impose](pages, layout, paper, rtl, sheet_w, width)
-
-    writer = PdfWriter()
+    out = pikepdf.Pdf.new()
+    forms: dict[int, object] = {}
     edge = 0.01  # points: a slot edge this close to the sheet's edge is an outer edge
     for placed in sides:
-        sheet = writer.add_blank_page(width=sheet_w, height=sheet_h)
-        for page, x, lo, hi in placed:
-            trim, media = page.trimbox, page.mediabox
-            dx = x - float(trim.left)
-            dy = (sheet_h - float(trim.height)) / 2 - float(trim.bottom)
+        ops, xobjects = ["q"], {}
+        for index, x, lo, hi in placed:
+            if index not in forms:
+                form = source.pages[index].as_form_xobject()
+                # The whole page, bleed included; the clip below keeps what shows.
+                form.BBox = Array(medias[index])
+                forms[index] = out.copy_foreign(form)
+            trim, media = trims[index], medias[index]
+            dx = x - trim[0]
+            dy = (sheet_h - (trim[3] - trim[1])) / 2 - trim[1]
             # What of the page shows: its slot, grown by the sheet's bleed at the sheet's
             # outer edges only (never across the spine or a fold into the next panel),
-            # and never more than the page has. pypdf clips a merged page to its crop box
-            # (or trim box, by configuration): the clip goes in both, in page coordinates.
-            clip = [max(lo - (bleed if lo <= edge else 0.0), float(media.left) + dx) - dx,
-                    max(-bleed, float(media.bottom) + dy) - dy,
-                    min(hi + (bleed if hi >= sheet_w - edge else 0.0),
-                        float(media.right) + dx) - dx,
-                    min(sheet_h + bleed, float(media.top) + dy) - dy]
-            page.cropbox, page.trimbox = RectangleObject(clip), RectangleObject(clip)
-            sheet.merge_transformed_page(page, Transformation().translate(dx, dy))
-        folds = sorted({v for _, _, lo, hi in placed for v in (lo, hi)
-                        if edge < v < sheet_w - edge})
+            # and never more than the page has. In sheet coordinates.
+            left = max(lo - (bleed if lo <= edge else 0.0), media[0] + dx)
+            bottom = max(-bleed, media[1] + dy)
+            right = min(hi + (bleed if hi >= sheet_w - edge else 0.0), media[2] + dx)
+            top = min(sheet_h + bleed, media[3] + dy)
+            name = f"/P{index + 1}"
+            xobjects[name] = forms[index]
+            ops.append(f"q {_n(left)} {_n(bottom)} {_n(right - left)} {_n(top - bottom)} re W n "
+                       f"1 0 0 1 {_n(dx)} {_n(dy)} cm {name} Do Q")
+        ops.append("Q")
+        resources = Dictionary(XObject=Dictionary({k: v for k, v in xobjects.items()}))
         if bleed > 0:
-            sheet.merge_page(_marks_page(sheet_w, sheet_h, bleed, folds))
-        sheet.mediabox = RectangleObject([-bleed, -bleed, sheet_w + bleed, sheet_h + bleed])
-        sheet.bleedbox = RectangleObject([-bleed, -bleed, sheet_w + bleed, sheet_h + bleed])
-        sheet.trimbox = RectangleObject([0, 0, sheet_w, sheet_h])
-        sheet.compress_content_streams()
+            folds = sorted({v for _, _, lo, hi in placed for v in (lo, hi)
+                            if edge < v < sheet_w - edge})
+            ops += _marks(sheet_w, sheet_h, bleed, folds)
+            resources.ColorSpace = Dictionary(Reg=out.make_indirect(_registration()))
+        sheet = pikepdf.Page(Dictionary(
+            Type=Name.Page,
+            MediaBox=Array([-bleed, -bleed, sheet_w + bleed, sheet_h + bleed]),
+            Resources=resources,
+            Contents=out.make_stream("\n".join(ops).encode()),
+        ))
+        sheet.obj.BleedBox = Array([-bleed, -bleed, sheet_w + bleed, sheet_h + bleed])
+        sheet.obj.TrimBox = Array([0, 0, sheet_w, sheet_h])
+        out.pages.append(sheet)
 
-    # pypdf writes a PDF 1.3 header and a bare catalog: keep the version and what makes
-    # the file what it is (language; PDF/X-4: output intent, XMP metadata).
-    writer.pdf_header = reader.pdf_header
-    if reader.metadata:
-        writer.add_metadata(dict(reader.metadata))
-    root = reader.trailer["/Root"]
+    # Keep what makes the file what it is: language; PDF/X-4: output intent, XMP metadata.
+    def copied(obj):
+        # copy_foreign takes indirect objects only (with everything they reference).
+        return out.copy_foreign(obj if obj.is_indirect else source.make_indirect(obj))
+
     for key in ("/Lang", "/OutputIntents", "/Metadata"):
-        if key in root:
-            writer._root_object[NameObject(key)] = root.raw_get(key).clone(writer)
-    # Keep the renderer's deterministic document ID (pypdf would otherwise leave it out).
-    if "/ID" in reader.trailer:
-        writer._ID = reader.trailer["/ID"].clone(writer)
-    # Pages of one document share resources (the sRGB profile, fonts) that pypdf copies
-    # once per page it merges: keep one of each.
-    writer.compress_identical_objects()
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+        if key in source.Root:
+            out.Root[key] = copied(source.Root[key])
+    if "/Info" in source.trailer:
+        out.trailer.Info = copied(source.trailer.Info)
+    if "/ID" in source.trailer:  # qpdf keeps its first part: the renderer's stable ID
+        out.trailer.ID = copied(source.trailer.ID)
+    result = io.BytesIO()
+    # The document ID is derived from the content (never random): same input, same bytes.
+    out.save(result, min_version=source.pdf_version, deterministic_id=True,
+             compress_streams=True)
+    return result.getvalue()
 
 
-def _saddle_stitch_sides(pages, layout, paper, rtl, sheet_w, width):
+def sheet_sides(layout: Layout, pages: int) -> int:
+    """How many sheet sides (pages of the imposed PDF) ``pages`` rendered pages make."""
+    return len(_PLACEMENTS[layout.impose]([0.0] * pages, layout, "a4", False, 1.0))
+
+
+def _n(value: float) -> str:
+    """A number for a content stream: short, and the same text for the same value."""
+    text = f"{value:.8f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _saddle_stitch_sides(widths, layout, paper, rtl, sheet_w):
     # Pages meet at the spine (the fold in the middle of the sheet).
     spine = sheet_w / 2
     sides = []
-    for left, right in saddle_stitch_order(len(pages), rtl):
-        left_page, right_page = pages[left - 1], pages[right - 1]
-        sides.append([(left_page, spine - width(left_page), 0.0, spine),
-                      (right_page, spine, spine, sheet_w)])
+    for left, right in saddle_stitch_order(len(widths), rtl):
+        sides.append([(left - 1, spine - widths[left - 1], 0.0, spine),
+                      (right - 1, spine, spine, sheet_w)])
     return sides
 
 
-def _trifold_sides(pages, layout, paper, rtl, sheet_w, width):
-    if len(pages) != 6:
-        raise ValueError(f"a tri-fold needs exactly 6 panels, not {len(pages)}")
+def _trifold_sides(widths, layout, paper, rtl, sheet_w):
+    if len(widths) != 6:
+        raise ValueError(f"a tri-fold needs exactly 6 panels, not {len(widths)}")
     sides = []
     for side in trifold_plan(paper, rtl, layout):
         placed = []
         for index, slot_x, slot_w in side:
-            page = pages[index]
             lo, hi = slot_x * PT_PER_MM, (slot_x + slot_w) * PT_PER_MM
             # Centred in its slot: the spare width goes equally to both folds.
-            placed.append((page, lo + (hi - lo - width(page)) / 2, lo, hi))
+            placed.append((index, lo + (hi - lo - widths[index]) / 2, lo, hi))
         sides.append(placed)
     return sides
 
@@ -182,17 +204,13 @@ MARK_WIDTH = 0.25
 FOLD_DASH = "[1.5 1] 0 d"
 
 
-def _marks_page(sheet_w: float, sheet_h: float, bleed: float, folds: list[float]):
-    """A page of marks to lay over a sheet whose trim box is (0, 0, sheet_w, sheet_h).
+def _marks(sheet_w: float, sheet_h: float, bleed: float, folds: list[float]) -> list[str]:
+    """Content-stream operators for the marks of a sheet whose trim box is (0, 0, w, h).
 
     Crop marks continue the sheet's edges out from each corner, dashed fold marks
     continue the spine or folds; all of them in the bleed, starting a little away from
     the trim so a slightly-off cut does not show them.
     """
-    from pypdf import PageObject  # lazy: see impose()
-    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject,
-                               FloatObject, NameObject, NumberObject, RectangleObject)
-
     gap = min(1.0 * PT_PER_MM, bleed / 2)  # between the trim and where a mark starts
     ops = ["q", "/Reg CS 1 SCN", f"{MARK_WIDTH} w 0 J"]
 
@@ -211,21 +229,13 @@ def _marks_page(sheet_w: float, sheet_h: float, bleed: float, folds: list[float]
             line(x, sheet_h + gap, x, sheet_h + bleed)
         ops.append("S")
     ops.append("Q")
+    return ops
 
-    page = PageObject.create_blank_page(width=sheet_w + 2 * bleed,
-                                        height=sheet_h + 2 * bleed)
-    page.mediabox = RectangleObject([-bleed, -bleed, sheet_w + bleed, sheet_h + bleed])
-    registration = ArrayObject([
-        NameObject("/Separation"), NameObject("/All"), NameObject("/DeviceGray"),
-        DictionaryObject({NameObject("/FunctionType"): NumberObject(2),
-                          NameObject("/Domain"): ArrayObject([NumberObject(0), NumberObject(1)]),
-                          NameObject("/C0"): ArrayObject([FloatObject(1)]),
-                          NameObject("/C1"): ArrayObject([FloatObject(0)]),
-                          NameObject("/N"): NumberObject(1)}),
-    ])
-    page[NameObject("/Resources")] = DictionaryObject({
-        NameObject("/ColorSpace"): DictionaryObject({NameObject("/Reg"): registration})})
-    stream = DecodedStreamObject()
-    stream.set_data("\n".join(ops).encode())
-    page[NameObject("/Contents")] = stream
-    return page
+
+def _registration():
+    """The registration colour: a Separation on every plate ("All"), for marks only."""
+    from pikepdf import Array, Dictionary, Name  # lazy: see impose()
+
+    return Array([Name.Separation, Name.All, Name.DeviceGray,
+                  Dictionary(FunctionType=2, Domain=Array([0, 1]), C0=Array([1]),
+                             C1=Array([0]), N=1)])

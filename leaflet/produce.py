@@ -8,7 +8,6 @@ parts must fit one page, and which imposition places the pages on sheets.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from . import fonts, i18n
 from .content import Leaflet
 from .errors import LeafletError
-from .impose import impose
+from .impose import impose, sheet_sides
 from .layouts import Layout
 from .options import TAGGED, RenderOptions, bleed_mm, output_intent, pdf_variant
 from .render import Rendered, Renderer
@@ -52,11 +51,11 @@ def produce(renderer: Renderer, leaflet: Leaflet, layout: Layout,
                            leaflet.path)
     fitted = fit(renderer, leaflet, layout, catalog, options)
     pdf = renderer.write(fitted.document, leaflet, **pdf_options(leaflet, layout, options))
-    pages = len(fitted.document.pages)  # re-reading the PDF with pypdf costs ~50 ms a file
+    pages = len(fitted.document.pages)
     if imposed:
         bleed = bleed_mm(options, config.paper) if options.is_print_ready(layout) else 0.0
         pdf = impose(pdf, layout, config.paper, i18n.direction(leaflet.lang), bleed_mm=bleed)
-        pages = count_pages(pdf)
+        pages = sheet_sides(layout, pages)
     return Produced(pdf=pdf, pages=pages, warnings=fitted.warnings, body_pt=fitted.body_pt,
                     missing_strings=sorted(catalog.missing))
 
@@ -176,8 +175,3 @@ def _lines(pages) -> int:
 
     return sum(walk(page._page_box) for page in pages)
 
-
-def count_pages(pdf: bytes) -> int:
-    from pypdf import PdfReader  # lazy: pypdf is only needed for imposed outputs
-
-    return len(PdfReader(io.BytesIO(pdf)).pages)

@@ -15,16 +15,51 @@ PT = 72 / 25.4
 
 
 def text_runs(reader: PdfReader, index: int) -> list[tuple[float, float, str]]:
-    """(x, y, text) in points on the page for every text run (placement included)."""
-    runs = []
+    """(x, y, text) in points on the page for every text run (placement included).
 
-    def visit(text, cm, tm, font_dict, font_size):
-        if text.strip():
-            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-            runs.append((x, y, text))
+    An imposed sheet draws its pages as Form XObjects (``cm`` then ``Do``); pypdf's text
+    visitor does not carry the placement into them, so each placed page is read on its
+    own and its runs moved by the transformation that placed it.
+    """
+    from pypdf import PageObject
+    from pypdf.generic import ContentStream, NameObject
 
-    reader.pages[index].extract_text(visitor_text=visit)
+    page = reader.pages[index]
+    runs: list[tuple[float, float, str]] = []
+
+    def read(source, matrix=(1, 0, 0, 1, 0, 0)):
+        def visit(text, cm, tm, font_dict, font_size):
+            if text.strip():
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                a, b, c, d, e, f = matrix
+                runs.append((x * a + y * c + e, x * b + y * d + f, text))
+
+        source.extract_text(visitor_text=visit)
+
+    operations = ContentStream(page.get_contents(), reader).operations
+    if any(op == b"BT" for _, op in operations):
+        read(page)  # a page with text of its own (not an imposed sheet)
+        return runs
+    forms = page["/Resources"].get("/XObject", {})
+    stack, ctm = [], [1, 0, 0, 1, 0, 0]
+    for operands, op in operations:
+        if op == b"q":
+            stack.append(list(ctm))
+        elif op == b"Q":
+            ctm = stack.pop()
+        elif op == b"cm":
+            a, b, c, d, e, f = (float(v) for v in operands)
+            p = ctm
+            ctm = [a * p[0] + b * p[2], a * p[1] + b * p[3], c * p[0] + d * p[2],
+                   c * p[1] + d * p[3], e * p[0] + f * p[2] + p[4], e * p[1] + f * p[3] + p[5]]
+        elif op == b"Do" and operands[0] in forms:
+            form = forms[operands[0]].get_object()
+            placed = PageObject(reader)
+            placed[NameObject("/Contents")] = form
+            placed[NameObject("/Resources")] = form["/Resources"]
+            placed[NameObject("/MediaBox")] = form["/BBox"]
+            read(placed, tuple(ctm))
     return runs
 
 
