@@ -22,7 +22,7 @@ from .errors import LeafletError, display_path, time_limit
 from .files import TMP_MARK, atomic_write, hash_tree, quiet, read_json, sha256_file
 from .manifest import MANIFEST_NAME, Job, Result, Summary, output_path, write_manifest
 from .options import RenderOptions
-from .produce import produce
+from .produce import FitHint, produce
 from .render import Renderer
 from .resources import builtin_dir
 
@@ -134,6 +134,18 @@ def job_key(shared: str, job: Job, config: Config) -> str:
 
 # ------------------------------------------------------------------ cache entries
 
+def _fit_hint(entry: dict | None, key: str) -> FitHint | None:
+    """Where the last build of an output landed; ``exact`` when its inputs are unchanged."""
+    fit = entry.get("fit") if entry is not None else None
+    if not isinstance(fit, dict):
+        return None
+    body_pt, padding = fit.get("body_pt"), fit.get("padding")
+    if not isinstance(body_pt, (int, float)) or isinstance(body_pt, bool) \
+            or not isinstance(padding, int) or isinstance(padding, bool) or not 0 <= padding < 100:
+        return None  # a hand-edited or damaged cache: no hint, never a wrong one
+    return FitHint(float(body_pt), padding, exact=entry["key"] == key)
+
+
 def _cache_entry(entry: object) -> dict | None:
     """A cache entry as the build writes it, or None (a hand-edited or damaged cache)."""
     if not isinstance(entry, dict):
@@ -169,12 +181,12 @@ atexit.register(_STATE.clear)
 
 
 def _init_worker(config: Config, options: RenderOptions, out: Path,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, hints: dict | None = None) -> None:
     # Workers leave interrupts to the parent, which stops them in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _STATE.update(renderer=Renderer(config), options=options, out=out, leaflets={},
-                  timeout=timeout)
+                  timeout=timeout, hints=hints or {})
 
 
 def _run_job(job: Job, key: str) -> Result:
@@ -188,7 +200,7 @@ def _run_job(job: Job, key: str) -> Result:
             leaflet = load_cached(job.source, _STATE["leaflets"])
             renderer = _STATE["renderer"]
             made = produce(renderer, leaflet, renderer.config.layout(job.layout),
-                           _STATE["options"])
+                           _STATE["options"], _STATE.get("hints", {}).get(job.output))
         target = _STATE["out"] / job.output
         try:
             atomic_write(target, made.pdf)
@@ -200,7 +212,9 @@ def _run_job(job: Job, key: str) -> Result:
                             f"into {job.lang}, shown in English: "
                             + "; ".join(repr(s) for s in made.missing_strings[:5]))
         return Result(job, "built", hashlib.sha256(made.pdf).hexdigest(), made.pages,
-                      len(made.pdf), warnings, seconds=time.perf_counter() - start, key=key)
+                      len(made.pdf), warnings, seconds=time.perf_counter() - start, key=key,
+                      fit={"body_pt": made.body_pt, "padding": made.padding,
+                           "renders": made.renders})
     except RecursionError:
         return Result(job, "failed", error=LeafletError(
             "nested too deeply to lay out (elements, lists or quotes inside each other, "
@@ -342,6 +356,11 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
                 if check and not (hit and cache[job.output.as_posix()].get("checked") == today)]
     refused = check_sources(config, to_check, timeout)
     todo: list[tuple[Job, str]] = []
+    hints: dict[Path, FitHint] = {}
+
+    def entry_of(job: Job) -> dict | None:
+        return _cache_entry(cache.get(job.output.as_posix()))
+
     for job, key, hit in keyed:
         if job.source in refused:
             r = Result(job, "failed", error=refused[job.source])
@@ -353,6 +372,9 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
                        entry.get("bytes", 0), list(entry.get("warnings", [])), key=key)
         else:
             todo.append((job, key))
+            hint = _fit_hint(entry_of(job), key)
+            if hint is not None:
+                hints[job.output] = hint
             continue
         results.append(r)
         notify(r)
@@ -368,14 +390,16 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
     except ValueError:  # not the main thread (e.g. embedded use)
         previous = None
     try:
-        for r in _execute(config, options, out, todo, jobs, fail_fast, timeout):
+        for r in _execute(config, options, out, todo, jobs, fail_fast, timeout, hints):
             results.append(r)
             notify(r)
             if r.status == "built":
                 cache[r.job.output.as_posix()] = {"key": r.key, "sha256": r.sha256,
                                                   "checked": today if check else "",
                                                   "pages": r.pages, "bytes": r.bytes,
-                                                  "warnings": r.warnings}
+                                                  "warnings": r.warnings,
+                                                  "fit": {"body_pt": r.fit["body_pt"],
+                                                          "padding": r.fit["padding"]}}
             else:
                 cache.pop(r.job.output.as_posix(), None)
     except (KeyboardInterrupt, _Interrupted):
@@ -397,11 +421,11 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
     return summary
 
 
-def _execute(config, options, out, todo, jobs, fail_fast, timeout=None):
+def _execute(config, options, out, todo, jobs, fail_fast, timeout=None, hints=None):
     if not todo:
         return
     if jobs <= 1 or len(todo) == 1:
-        _init_in_process(config, options, out, timeout)
+        _init_in_process(config, options, out, timeout, hints)
         for job, key in todo:
             r = _run_job(job, key)
             yield r
@@ -416,13 +440,13 @@ def _execute(config, options, out, todo, jobs, fail_fast, timeout=None):
     alone: list = []
     rounds = ((todo, jobs, again), (again, jobs, alone))
     for items, workers, lost in rounds:
-        for r in _in_pool(config, options, out, items, workers, timeout, lost):
+        for r in _in_pool(config, options, out, items, workers, timeout, lost, hints):
             yield r
             if fail_fast and r.status == "failed":
                 return
     for job, key in alone:
         lost = []
-        results = list(_in_pool(config, options, out, [(job, key)], 1, timeout, lost))
+        results = list(_in_pool(config, options, out, [(job, key)], 1, timeout, lost, hints))
         if lost:
             results = [Result(job, "failed", error=LeafletError(
                 f"the build worker stopped while building {job.output.name}, every time it "
@@ -433,7 +457,7 @@ def _execute(config, options, out, todo, jobs, fail_fast, timeout=None):
                 return
 
 
-def _in_pool(config, options, out, todo, jobs, timeout, lost):
+def _in_pool(config, options, out, todo, jobs, timeout, lost, hints=None):
     """Run ``todo`` in worker processes; what a dead worker took down goes to ``lost``."""
     # Lazy: the pool machinery costs ~15 ms, and -j 1 or a fully cached build needs none.
     import multiprocessing
@@ -445,7 +469,7 @@ def _in_pool(config, options, out, todo, jobs, timeout, lost):
     while queue:
         pool = ProcessPoolExecutor(max_workers=min(jobs, len(queue)), mp_context=context,
                                    initializer=_init_worker,
-                                   initargs=(config, options, out, timeout))
+                                   initargs=(config, options, out, timeout, hints))
         pending: dict = {}
         try:
             broken = False
@@ -489,7 +513,7 @@ def _stop_pool(pool) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _init_in_process(config, options, out, timeout=None):
+def _init_in_process(config, options, out, timeout=None, hints=None):
     if _STATE.get("renderer") is None or _STATE["renderer"].config != config:
         _STATE.update(renderer=Renderer(config), leaflets={})
-    _STATE.update(options=options, out=out, timeout=timeout)
+    _STATE.update(options=options, out=out, timeout=timeout, hints=hints or {})

@@ -69,6 +69,11 @@ class Layout:
     def page_limit(self) -> int:
         return self.exact_pages or self.max_pages
 
+    def holds(self, content_pages: int) -> bool:
+        """Whether this many pages of content fit the page rules (filler pages added)."""
+        return content_pages <= self.page_limit and \
+            self.wanted_pages(content_pages) <= self.page_limit
+
     def wanted_pages(self, content_pages: int) -> int:
         """The finished page count for this many pages of content (before filler pages)."""
         if self.exact_pages:

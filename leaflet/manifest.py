@@ -39,6 +39,8 @@ class Result:
     error: str = ""
     seconds: float = 0.0
     key: str = ""
+    # How the layout's fit policy came out: {"body_pt": 20.5, "padding": 0, "renders": 3}.
+    fit: dict = field(default_factory=dict)
 
     def manifest_entry(self) -> dict:
         return {
@@ -46,6 +48,8 @@ class Result:
             "path": self.job.output.as_posix(), "sha256": self.sha256, "pages": self.pages,
             "bytes": self.bytes, "status": self.status, "warnings": self.warnings,
             "error": self.error,
+            # What building it cost (this run): --durations balances shards with it.
+            "seconds": round(self.seconds, 3), "renders": self.fit.get("renders", 0),
         }
 
 

@@ -24,6 +24,8 @@ from .render import Rendered, Renderer
 @dataclass
 class Produced(Rendered):
     body_pt: float = 0.0
+    padding: int = 0
+    renders: int = 0
     missing_strings: list[str] = field(default_factory=list)
 
 
@@ -35,10 +37,11 @@ class Fitted:
     warnings: list[str]
     body_pt: float
     padding: int  # deliberate filler pages (questions, notes) the template added
+    renders: int = 1  # layouts made to get here (a measure of the fit's cost)
 
 
 def produce(renderer: Renderer, leaflet: Leaflet, layout: Layout,
-            options: RenderOptions) -> Produced:
+            options: RenderOptions, hint: FitHint | None = None) -> Produced:
     """Render one leaflet in one layout to finished PDF bytes, or raise ``LeafletError``."""
     config = renderer.config
     catalog = i18n.load_catalog(leaflet.lang, config.root)
@@ -49,7 +52,7 @@ def produce(renderer: Renderer, leaflet: Leaflet, layout: Layout,
         raise LeafletError(f"the {layout.name} layout is imposed on sheets, which drops the "
                            f"tags {variant} needs; use --no-impose for a tagged copy",
                            leaflet.path)
-    fitted = fit(renderer, leaflet, layout, catalog, options)
+    fitted = fit(renderer, leaflet, layout, catalog, options, hint)
     pdf = renderer.write(fitted.document, leaflet, **pdf_options(leaflet, layout, options))
     pages = len(fitted.document.pages)
     if imposed:
@@ -57,45 +60,205 @@ def produce(renderer: Renderer, leaflet: Leaflet, layout: Layout,
         pdf = impose(pdf, layout, config.paper, i18n.direction(leaflet.lang), bleed_mm=bleed)
         pages = sheet_sides(layout, pages)
     return Produced(pdf=pdf, pages=pages, warnings=fitted.warnings, body_pt=fitted.body_pt,
+                    padding=fitted.padding, renders=fitted.renders,
                     missing_strings=sorted(catalog.missing))
 
 
-def fit(renderer: Renderer, leaflet: Leaflet, layout: Layout, catalog: i18n.Catalog,
-        options: RenderOptions) -> Fitted:
-    """Lay the leaflet out until it obeys the layout's page rules, or say why it cannot.
+@dataclass(frozen=True)
+class FitHint:
+    """What the last build of this output chose, to start from (``build`` keeps it).
 
-    The body starts at ``layout.body_pt``; while the content runs over the page limit (or
-    a one-page part spills), type shrinks by ``shrink_step`` down to ``min_body_pt``.
-    Content that fits is padded with filler pages to ``exact_pages`` or a multiple of
-    ``pad_to``.
+    ``exact`` is true when every input is the same as then (a forced rebuild): the same
+    inputs lead to the same choice, so that choice is rendered once and checked. Otherwise
+    only the padding is a first guess (filler pages never move the content), and the type
+    size is searched again, so the result never depends on the build's history.
     """
-    body_pt = layout.body_pt
-    padding = 0
-    tried: set[tuple[float, int]] = set()
-    limit = layout.page_limit
+
+    body_pt: float
+    padding: int
+    exact: bool = False
+
+
+@dataclass
+class _Trial:
+    document: object
+    warnings: list[str]
+    padding: int
+    content: int  # pages (panels) of content: the rendered ones less the filler pages
+    spilled: dict[str, int]
+    fits: bool
+
+
+def fit(renderer: Renderer, leaflet: Leaflet, layout: Layout, catalog: i18n.Catalog,
+        options: RenderOptions, hint: FitHint | None = None) -> Fitted:
+    """Lay the leaflet out so that it obeys the layout's page rules, or say why it cannot.
+
+    The body is set at ``layout.body_pt``; a layout that may shrink takes the largest size
+    on its grid (``body_pt`` down to ``min_body_pt`` in ``shrink_step`` steps) at which
+    the content fits the page limit and every one-page part fits one page. Content that
+    fits is padded with filler pages to ``exact_pages`` or a multiple of ``pad_to``.
+    """
+    trials: dict[float, _Trial] = {}
+    padding_guess = hint.padding if hint is not None else 0
+
+    def trial(body_pt: float) -> _Trial:
+        if body_pt not in trials:
+            padding = padding_guess
+            document, warnings = renderer.render_document(
+                leaflet, layout, catalog, options, body_pt, {"padding": padding})
+            content = len(document.pages) - padding
+            spilled = spilled_parts(document, layout)
+            fits = not spilled and layout.holds(content)
+            trials[body_pt] = _Trial(document, warnings, padding, content, spilled, fits)
+        return trials[body_pt]
+
+    def measure(body_pt: float) -> tuple[bool, float, float]:
+        result = trial(body_pt)
+        return result.fits, content_height(result.document), page_height(result.document)
+
+    grid = _size_grid(layout)
+    if hint is not None and hint.exact and hint.body_pt in grid and trial(hint.body_pt).fits:
+        chosen = hint.body_pt
+    elif trial(grid[0]).fits or len(grid) == 1:  # most outputs: no search, nothing to measure
+        chosen = grid[0] if trial(grid[0]).fits else None
+    else:
+        chosen = _largest_fitting(grid, measure)
+    if chosen is None:
+        smallest = trials[grid[-1]]
+        raise LeafletError(_overflow_message(layout, smallest.document, layout.page_limit,
+                                             grid[-1], smallest.spilled), leaflet.path)
+    result = trial(chosen)
+    want = layout.wanted_pages(result.content)
+    if result.padding != want - result.content:
+        # The filler pages come after the content and never move it: one more render.
+        padding = want - result.content
+        document, warnings = renderer.render_document(
+            leaflet, layout, catalog, options, chosen, {"padding": padding})
+        if len(document.pages) != want or spilled_parts(document, layout):
+            raise LeafletError(f"the {layout.name} layout's filler pages do not come out "
+                               f"at {want} {layout.unit}s (got {len(document.pages)}); "
+                               "check the template", leaflet.path)
+        result = _Trial(document, warnings, padding, result.content, {}, True)
+    return Fitted(result.document, result.warnings, chosen, result.padding,
+                  renders=len(trials) + (result.document is not trials[chosen].document))
+
+
+def _size_grid(layout: Layout) -> list[float]:
+    """The body sizes a layout may use, largest first (one size if it never shrinks)."""
+    sizes = [layout.body_pt]
+    while layout.shrinks and round(sizes[-1] - layout.shrink_step, 3) >= layout.min_body_pt:
+        sizes.append(round(sizes[-1] - layout.shrink_step, 3))
+    return sizes
+
+
+def _largest_fitting(grid: list[float], measure) -> float | None:
+    """The largest size on the grid that fits, found in few renders (three or four here).
+
+    ``measure(size)`` lays the content out at that size: ``(fits, content height, page
+    height)``. Fitting is taken to be monotonic: content that fits at one size fits at every
+    smaller one. The first layout is at the largest size. If it overflows, the next guess
+    scales the size by how much of the content the page holds, to the nearest step; then a
+    straight line through the two measurements nearest the boundary aims at the largest
+    size that fits; a guess just outside what is known is moved to the nearest candidate
+    once, then the search bisects, until a size that fits and one that does not are one
+    step apart. Every probe is a real layout: the result never overflows.
+    """
+    fitting, failing = None, None  # indexes into grid (0 = largest size)
+    heights: dict[int, float] = {}
+    available = 0.0
+
+    def probe(index: int) -> None:
+        nonlocal fitting, failing, available
+        fits, heights[index], available = measure(grid[index])
+        if fits:
+            fitting = index if fitting is None else min(fitting, index)
+        else:
+            failing = index if failing is None else max(failing, index)
+
+    probe(0)
+    if fitting == 0 or len(grid) == 1:
+        return grid[fitting] if fitting is not None else None
+    guess = _nearest(grid, grid[0] * available / max(heights[0], 1.0))
+    clamped = False
     while True:
-        tried.add((body_pt, padding))
-        document, warnings = renderer.render_document(leaflet, layout, catalog, options,
-                                                      body_pt, {"padding": padding})
-        pages = len(document.pages)
-        spilled = spilled_parts(document, layout)
-        if pages <= limit and not spilled:
-            content = pages - padding
-            want = layout.wanted_pages(content)
-            if pages == want:
-                return Fitted(document, warnings, body_pt, padding)
-            if (body_pt, want - content) in tried:
-                raise LeafletError(f"the {layout.name} layout's filler pages do not come out "
-                                   f"at {want} {layout.unit}s (got {pages}); check the "
-                                   "template", leaflet.path)
-            padding = want - content
-            continue
-        smaller = round(body_pt - layout.shrink_step, 3)
-        if layout.shrinks and smaller >= layout.min_body_pt:
-            body_pt, padding = smaller, 0
-            continue
-        raise LeafletError(_overflow_message(layout, document, limit, body_pt, spilled),
-                           leaflet.path)
+        low = failing + 1  # the largest size that might still fit
+        high = fitting - 1 if fitting is not None else len(grid) - 1
+        if fitting is not None and fitting == low:
+            return grid[fitting]
+        if low > high:
+            return grid[fitting] if fitting is not None else None
+        if guess is not None and not low <= guess <= high and not clamped:
+            # Just past what is known: try the nearest candidate, once in a row.
+            guess, clamped = min(max(guess, low), high), True
+        elif guess is None or not low <= guess <= high:
+            guess, clamped = (low + high) // 2, False
+        else:
+            clamped = False
+        probe(guess)
+        guess = _secant(grid, heights, available, failing, fitting)
+
+
+def _nearest(grid: list[float], size: float) -> int:
+    return min(range(len(grid)), key=lambda i: (abs(grid[i] - size), i))
+
+
+def _secant(grid, heights, available, failing, fitting) -> int | None:
+    """The grid index a straight line through two measurements aims at.
+
+    The two largest sizes that fit give the content's growth where it is still on one page;
+    until there are two, the largest that fits and the smallest that does not.
+    """
+    fit_sizes = sorted((i for i in heights if fitting is not None and i >= fitting))
+    if len(fit_sizes) >= 2:
+        a, b = fit_sizes[0], fit_sizes[1]
+    elif fitting is not None:
+        a, b = fitting, failing
+    else:
+        near = sorted((i for i in heights if i <= failing), reverse=True)[:2]
+        if len(near) < 2:
+            return None
+        a, b = near
+    if grid[a] == grid[b] or heights[a] == heights[b]:
+        return None
+    slope = (heights[a] - heights[b]) / (grid[a] - grid[b])
+    if slope <= 0:
+        return None
+    size = grid[a] + (available - heights[a]) / slope
+    # Onto the grid, rounding down (a guess should fit) unless within a tenth of a point.
+    below = [i for i, s in enumerate(grid) if s <= size + 0.1]
+    return below[0] if below else len(grid) - 1
+
+
+def page_height(document) -> float:
+    """The content height of the first page (CSS px)."""
+    return document.pages[0]._page_box.height
+
+
+def content_height(document) -> float:
+    """The height the content takes on all its pages together, without the gaps that page
+    breaks leave at the foot of a page (CSS px): a measure of how much there is to fit."""
+    # Lazy: WeasyPrint costs 0.35 s to import; the renderer has loaded it by now.
+    from weasyprint.formatting_structure.boxes import LineBox, MarginBox
+
+    total = 0.0
+    for page in document.pages:
+        box = page._page_box
+        top = bottom = box.content_box_y()
+
+        def walk(node, depth: int) -> None:
+            nonlocal bottom
+            children = [c for c in getattr(node, "children", ()) if not isinstance(c, MarginBox)]
+            if isinstance(node, LineBox) or not children or depth > 2:
+                bottom = max(bottom, node.position_y + node.margin_height())
+                return
+            for child in children:
+                walk(child, depth + 1)
+
+        for child in box.children:
+            if not isinstance(child, MarginBox):
+                walk(child, 0)
+        total += bottom - top
+    return total
 
 
 def pdf_options(leaflet: Leaflet, layout: Layout | None = None,

@@ -130,7 +130,8 @@ def test_manifest_schema(project, run):
     manifest = json.loads((project / "dist" / "manifest.json").read_text())
     (entry,) = manifest["outputs"]
     assert set(entry) == {"slug", "lang", "layout", "path", "sha256", "pages", "bytes", "status",
-                          "warnings", "error"}
+                          "warnings", "error", "seconds", "renders"}
+    assert entry["renders"] == 1 and 0 < entry["seconds"] < 60
     pdf = project / "dist" / entry["path"]
     assert entry["bytes"] == pdf.stat().st_size
     assert entry["pages"] == len(PdfReader(pdf).pages)
