@@ -4,14 +4,18 @@ coverage (no tofu: every character of a leaflet has a glyph in its stack)."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
+import io
 import json
+import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from .content import Leaflet
 from .errors import LeafletError
+from .files import atomic_write
 from .i18n import Catalog, script_of
 
 
@@ -147,6 +151,80 @@ def char_script(char: str) -> str:
         if name.startswith(word):
             return code
     return ""
+
+
+# ---------------------------------------------------------------- static instances
+
+# The weights the stylesheets use (text, and bold for headings and <strong>): a variable
+# font is given to WeasyPrint as one static instance per weight.
+STATIC_WEIGHTS = (400, 700)
+CACHE_ENV = "LEAFLET_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Where derived files (static font instances) are kept between builds: $LEAFLET_CACHE_DIR,
+    else $XDG_CACHE_HOME/leaflet, else ~/.cache/leaflet."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "leaflet"
+
+
+def instances_dir() -> Path:
+    return cache_dir() / "fonts"
+
+
+def render_faces(lang: str, extra=()) -> list[FontFace]:
+    """The faces the renderer declares for a language: ``font_stack``, with the script's
+    own variable font replaced by static instances at ``STATIC_WEIGHTS``.
+
+    WeasyPrint otherwise instances the variable font again for every PDF (~90 ms each for
+    Noto Sans Arabic or Devanagari); the instances are made once per font version and
+    kept in ``instances_dir()``. Fallback faces (Noto Sans behind Arabic, say) stay
+    variable: they are rarely used, and instancing Noto Sans takes seconds. If the cache
+    cannot be written, the variable font is used as before.
+    """
+    faces = font_stack(lang, extra)
+    modules = SCRIPT_FONTS.get(script_of(lang), SCRIPT_FONTS["Latn"])
+    primary = {face.path for face in package_faces(modules[0])}
+    out: list[FontFace] = []
+    for face in faces:
+        if face.path in primary and is_variable(face.path):
+            try:
+                out += [FontFace(face.family, static_instance(face.path, weight),
+                                 str(weight), face.style) for weight in STATIC_WEIGHTS]
+                continue
+            except OSError:
+                pass  # an unwritable cache: WeasyPrint instances per PDF, as it would
+        out.append(face)
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def static_instance(source: Path, weight: int) -> Path:
+    """A static instance of a variable font at ``weight`` (other axes at their defaults),
+    made once and kept under a name derived from the source's bytes and fontTools."""
+    # Lazy: fontTools' instancer costs ~150 ms to import and is needed once per font.
+    import fontTools
+    from fontTools.ttLib import TTFont
+    from fontTools.varLib.instancer import instantiateVariableFont
+
+    data = source.read_bytes()
+    digest = hashlib.sha256(data + f":{weight}:{fontTools.version}".encode()).hexdigest()
+    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in source.stem)
+    path = instances_dir() / f"{stem}-{weight}-{digest[:16]}.ttf"
+    if path.is_file():
+        return path
+    # recalcTimestamp=False: the instance keeps the source's date, so its bytes (and the
+    # PDFs that embed it) are the same whenever and wherever it is made.
+    font = TTFont(io.BytesIO(data), recalcTimestamp=False)
+    location = {axis.axisTag: axis.defaultValue for axis in font["fvar"].axes}
+    location["wght"] = weight
+    instance = instantiateVariableFont(font, location, static=True)
+    buffer = io.BytesIO()
+    instance.save(buffer)
+    atomic_write(path, buffer.getvalue())  # two builds at once: each writes it whole
+    return path
 
 
 def font_face_css(faces: list[FontFace]) -> str:

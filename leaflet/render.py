@@ -267,8 +267,7 @@ class Renderer:
         if self._font_config is None:
             self._font_config = FontConfiguration()
         sheets = []
-        faces = self.faces(leaflet.lang)
-        font_css = fonts.font_face_css(faces)
+        font_css = fonts.font_face_css(fonts.render_faces(leaflet.lang, self.config.fonts))
         for name, text, base in (
             ("fonts", font_css, None),
             *((n, *self._read_style(n)) for n in ("base.css", layout.stylesheet)),
@@ -293,7 +292,7 @@ class Renderer:
     def allowed_roots(self) -> list[Path]:
         extra = [f.path.parent for f in self.config.fonts]
         return [self.root, builtin_dir("styles"), builtin_dir("templates"),
-                *fonts.font_roots(), *extra]
+                *fonts.font_roots(), fonts.instances_dir(), *extra]
 
     def render_document(self, leaflet: Leaflet, layout: Layout, catalog: i18n.Catalog,
                         options: RenderOptions, body_pt: float, extra: dict | None = None):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# Static font instances (fonts.render_faces) go to a cache outside the user's home, shared by
+# the test workers and kept between runs on this machine: made once, not per test.
+os.environ.setdefault("LEAFLET_CACHE_DIR", str(Path(tempfile.gettempdir()) / "leaflet-test-cache"))
 REPO = Path(__file__).resolve().parent.parent
 
 
