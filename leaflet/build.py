@@ -233,32 +233,40 @@ def _run_job(job: Job, key: str) -> Result:
 
 # ------------------------------------------------------------------ the build
 
-def check_sources(config: Config, jobs: list[Job],
-                  timeout: float | None = None) -> dict[Path, str]:
-    """Error-level ``leaflet check`` rules, once per content file: ``{path: why refused}``."""
-    if not jobs:
-        return {}
-    refused = {}
-    for source in dict.fromkeys(job.source for job in jobs):
-        try:
-            with time_limit(timeout, f"checking it took longer than {timeout or 0:g} s "
-                                     "(--timeout); not built", source):
-                errors = check.blocking_errors(config, source)
-        except LeafletError as exc:
-            if exc.path == source and "(--timeout)" in exc.detail:
-                refused[source] = exc.format_message()
-            continue
-        if any(f.rule in ("meta-invalid", "meta-missing") for f in errors):
-            continue  # the file does not load: the build reports its own error, plainly
-        if errors:
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            first = errors[0]
-            text = first.text()
-            if first.path is None:  # e.g. a font package missing: name the file it stops
-                text = f"{display_path(source)}: {first.severity} {first.rule}: {first.message}"
-            refused[source] = (f"{text}{more}; not built: fix it, see "
-                               "'leaflet check', or build with --no-check")
-    return refused
+def check_source(config: Config, source: Path, timeout: float | None = None) -> str:
+    """Why the error-level ``leaflet check`` rules refuse to build ``source``, or ''."""
+    try:
+        with time_limit(timeout, f"checking it took longer than {timeout or 0:g} s "
+                                 "(--timeout); not built", source):
+            errors = check.blocking_errors(config, source)
+    except LeafletError as exc:
+        if exc.path == source and "(--timeout)" in exc.detail:
+            return exc.format_message()
+        return ""
+    if any(f.rule in ("meta-invalid", "meta-missing") for f in errors):
+        return ""  # the file does not load: the build reports its own error, plainly
+    if not errors:
+        return ""
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    first = errors[0]
+    text = first.text()
+    if first.path is None:  # e.g. a font package missing: name the file it stops
+        text = f"{display_path(source)}: {first.severity} {first.rule}: {first.message}"
+    return f"{text}{more}; not built: fix it, see 'leaflet check', or build with --no-check"
+
+
+# Relative cost of an output of each built-in layout (measured on the sample, first build),
+# used to start the costliest outputs first when no earlier build timed them.
+LAYOUT_COST = {"standard": 1.0, "large-print": 1.3, "booklet": 1.6, "trifold": 1.6,
+               "poster": 3.0}
+
+
+def estimated_seconds(job: Job, recorded: dict[str, float]) -> float:
+    """What an output will cost: its recorded time, else its layout's relative cost."""
+    seconds = recorded.get(job.output.as_posix())
+    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
+        return float(seconds)
+    return LAYOUT_COST.get(job.layout, 1.5) * 0.2
 
 
 class _Interrupted(BaseException):
@@ -334,6 +342,8 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
     # rules), so a cached output that was checked today is not checked again.
     today = dt.date.today().isoformat()
     keyed: list[tuple[Job, str, bool]] = []
+    hints: dict[Path, FitHint] = {}
+    recorded: dict[str, float] = {}
     for job in the_plan.jobs:
         try:
             refuse_outside(job.source)  # not even hashed
@@ -352,32 +362,45 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
         hit = (not force and entry is not None and entry["key"] == key
                and sha256_file(out / job.output) == entry["sha256"])
         keyed.append((job, key, hit))
-    to_check = [job for job, key, hit in keyed
-                if check and not (hit and cache[job.output.as_posix()].get("checked") == today)]
-    refused = check_sources(config, to_check, timeout)
-    todo: list[tuple[Job, str]] = []
-    hints: dict[Path, FitHint] = {}
+        # What the last build of it learnt: where its fit landed, and what it cost.
+        hint = _fit_hint(entry, key) if not hit else None
+        if hint is not None:
+            hints[job.output] = hint
+        if entry is not None and isinstance(entry.get("seconds"), (int, float)):
+            recorded[job.output.as_posix()] = entry["seconds"]
 
-    def entry_of(job: Job) -> dict | None:
-        return _cache_entry(cache.get(job.output.as_posix()))
+    def checked_today(job: Job) -> bool:
+        return cache[job.output.as_posix()].get("checked") == today
 
-    for job, key, hit in keyed:
-        if job.source in refused:
-            r = Result(job, "failed", error=refused[job.source])
-        elif hit:
-            entry = cache[job.output.as_posix()]
-            if check:
-                entry["checked"] = today
-            r = Result(job, "cached", entry["sha256"], entry.get("pages", 0),
-                       entry.get("bytes", 0), list(entry.get("warnings", [])), key=key)
-        else:
-            todo.append((job, key))
-            hint = _fit_hint(entry_of(job), key)
-            if hint is not None:
-                hints[job.output] = hint
-            continue
-        results.append(r)
-        notify(r)
+    def feed():
+        """Each content file checked, then its outputs: results for those that need no
+        work, (job, key) for those to build. A generator, so the workers are rendering the
+        first outputs while later files are still being checked."""
+        by_source: dict[Path, list] = {}
+        for item in keyed:
+            by_source.setdefault(item[0].source, []).append(item)
+
+        def cost(item) -> float:
+            return 0.0 if item[2] else estimated_seconds(item[0], recorded)
+
+        # The costliest work first (posters, booklets): the last outputs are the quick ones.
+        sources = sorted(by_source, key=lambda src: -sum(cost(i) for i in by_source[src]))
+        for source in sources:
+            items = sorted(by_source[source], key=lambda i: (-cost(i), i[0].name))
+            due = check and any(not hit or not checked_today(job) for job, _, hit in items)
+            refusal = check_source(config, source, timeout) if due else ""
+            for job, key, hit in items:
+                if refusal:
+                    yield Result(job, "failed", error=refusal)
+                elif hit:
+                    entry = cache[job.output.as_posix()]
+                    if check:
+                        entry["checked"] = today
+                    yield Result(job, "cached", entry["sha256"], entry.get("pages", 0),
+                                 entry.get("bytes", 0), list(entry.get("warnings", [])),
+                                 key=key)
+                else:
+                    yield job, key
 
     interrupted = False
     previous = signal.getsignal(signal.SIGTERM)
@@ -390,7 +413,8 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
     except ValueError:  # not the main thread (e.g. embedded use)
         previous = None
     try:
-        for r in _execute(config, options, out, todo, jobs, fail_fast, timeout, hints):
+        todo = sum(1 for _, _, hit in keyed if not hit)
+        for r in _execute(config, options, out, feed(), todo, jobs, fail_fast, timeout, hints):
             results.append(r)
             notify(r)
             if r.status == "built":
@@ -398,9 +422,10 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
                                                   "checked": today if check else "",
                                                   "pages": r.pages, "bytes": r.bytes,
                                                   "warnings": r.warnings,
+                                                  "seconds": round(r.seconds, 3),
                                                   "fit": {"body_pt": r.fit["body_pt"],
                                                           "padding": r.fit["padding"]}}
-            else:
+            elif r.status == "failed":
                 cache.pop(r.job.output.as_posix(), None)
     except (KeyboardInterrupt, _Interrupted):
         interrupted = True
@@ -421,24 +446,29 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
     return summary
 
 
-def _execute(config, options, out, todo, jobs, fail_fast, timeout=None, hints=None):
-    if not todo:
-        return
-    if jobs <= 1 or len(todo) == 1:
-        _init_in_process(config, options, out, timeout, hints)
-        for job, key in todo:
-            r = _run_job(job, key)
-            yield r
-            if fail_fast and r.status == "failed":
+def _execute(config, options, out, feed, todo, jobs, fail_fast, timeout=None, hints=None):
+    """Results for every item of ``feed``: results pass through, (job, key) are built.
+
+    ``todo`` is how many outputs the feed will ask for: one, or ``-j 1``, builds in this
+    process; more build in a pool of ``jobs`` worker processes.
+    """
+    if jobs <= 1 or todo <= 1:
+        for item in feed:
+            if isinstance(item, tuple):
+                _init_in_process(config, options, out, timeout, hints)
+                item = _run_job(*item)
+            yield item
+            if fail_fast and item.status == "failed":
                 return
         return
+    _prepare_parent(config)
     # A worker that dies (SIGKILL, the out-of-memory killer) takes down every output in
     # flight in its pool, and which one killed it is unknown. Those get a second round in
     # a fresh pool; what is lost again gets a last try alone in its own process, so one
     # output that kills its worker fails by itself and the others are kept.
     again: list = []
     alone: list = []
-    rounds = ((todo, jobs, again), (again, jobs, alone))
+    rounds = ((feed, min(jobs, todo), again), (again, jobs, alone))
     for items, workers, lost in rounds:
         for r in _in_pool(config, options, out, items, workers, timeout, lost, hints):
             yield r
@@ -457,6 +487,14 @@ def _execute(config, options, out, todo, jobs, fail_fast, timeout=None, hints=No
                 return
 
 
+def _prepare_parent(config: Config) -> None:
+    """Make the workers ready before they are forked: they inherit the imported renderer
+    libraries (WeasyPrint costs 0.35 s to import) instead of each loading its own."""
+    # Lazy: only a parallel build pays this, and only once.
+    import weasyprint  # noqa: F401
+    import weasyprint.text.fonts  # noqa: F401
+
+
 def _in_pool(config, options, out, todo, jobs, timeout, lost, hints=None):
     """Run ``todo`` in worker processes; what a dead worker took down goes to ``lost``."""
     # Lazy: the pool machinery costs ~15 ms, and -j 1 or a fully cached build needs none.
@@ -465,41 +503,54 @@ def _in_pool(config, options, out, todo, jobs, timeout, lost, hints=None):
     from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    queue = list(todo)
-    while queue:
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(queue)), mp_context=context,
+    feed = iter(todo)
+    queue: list = []  # taken from the feed, not yet submitted (a retry after a dead pool)
+
+    def take():
+        if queue:
+            return queue.pop(0)
+        return next(feed, None)
+
+    item = take()
+    while item is not None:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                    initializer=_init_worker,
                                    initargs=(config, options, out, timeout, hints))
         pending: dict = {}
         try:
             broken = False
             # Keep the pool just full so --fail-fast and interrupts stop quickly.
-            while (queue or pending) and not broken:
-                while queue and len(pending) < jobs * 2:
-                    job, key = queue.pop(0)
-                    pending[pool.submit(_run_job, job, key)] = (job, key)
+            while (item is not None or pending) and not broken:
+                while item is not None and len(pending) < jobs * 2:
+                    if isinstance(item, Result):  # decided without building (cached, refused)
+                        yield item
+                    else:
+                        pending[pool.submit(_run_job, *item)] = item
+                    item = take()
+                if not pending:
+                    continue
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    item = pending.pop(future)
+                    job, key = pending.pop(future)
                     try:
                         r = future.result()
                     except BrokenProcessPool:
                         broken = True
-                        lost.append(item)
+                        lost.append((job, key))
                         continue
                     except Exception as exc:  # noqa: BLE001 - e.g. a result that won't pickle
-                        r = Result(item[0], "failed", error=f"{item[0].source}: internal "
-                                                            f"error: {type(exc).__name__}: {exc}")
+                        r = Result(job, "failed", error=f"{job.source}: internal "
+                                                        f"error: {type(exc).__name__}: {exc}")
                     yield r
             if broken:
                 # The pool is dead: what was in flight either finished just before or is lost.
                 wait(pending, timeout=5)
-                for future, item in list(pending.items()):
+                for future, in_flight in list(pending.items()):
                     del pending[future]
                     if future.done() and not future.cancelled() and future.exception() is None:
                         yield future.result()
                     else:
-                        lost.append(item)
+                        lost.append(in_flight)
         finally:
             for future in pending:
                 future.cancel()
