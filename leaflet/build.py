@@ -152,7 +152,7 @@ def shared_key(config: Config, options: RenderOptions) -> str:
     """Hash of every input shared by all outputs: tool, engine, config, templates, fonts."""
     import importlib.metadata as md
 
-    from . import i18n
+    from . import engine, i18n
 
     h = hashlib.sha256()
     for dist in ("weasyprint", "pydyf", "fonttools", "pypdf", "jinja2", "markdown", "babel"):
@@ -161,6 +161,8 @@ def shared_key(config: Config, options: RenderOptions) -> str:
         except md.PackageNotFoundError:
             pass
     h.update(f"leaflet={__version__};{options.key()};".encode())
+    # The WeasyPrint fixes that are on change the bytes (LEAFLET_ENGINE_FIXES_OFF).
+    h.update(f"{engine.identity()};".encode())
     if config.path is not None:
         h.update(config.path.read_bytes())
     if config.clinic.logo is not None:

@@ -194,6 +194,9 @@ class Renderer:
             "logo": clinic.logo.as_uri() if clinic.logo else "",
             "draft": leaflet.is_draft,
             "language_name": i18n.language_name(lang),
+            # The language of text a translation does not translate (the clinic's details
+            # from leaflet.toml, cited sources): the one it was translated from.
+            "original_lang": leaflet.translation_of or lang,
             "version": __version__,
             "date": lambda d: i18n.format_date(d, lang) if d else "",
             "number": lambda n: i18n.format_number(n, lang),
@@ -302,8 +305,11 @@ class Renderer:
         from weasyprint import HTML
         from weasyprint.logger import LOGGER
 
+        from . import engine
         from .fetch import make_fetcher
 
+        # Before the first render in this process: WeasyPrint 70.0 fixes (engine.py).
+        fixes = engine.apply()
         refused: list[str] = []
         fatal: list[str] = []
         fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network, refused, fatal)
@@ -324,6 +330,8 @@ class Renderer:
         source = display_path(leaflet.path)
         warnings = [f"{source}: {m}" for m in refused] + [
             m for m in collect.messages if not _duplicate_refusal(m)]
+        if len(fixes) < len(engine.NAMES):
+            warnings.append(f"{source}: {engine.off_message(fixes)}")
         return document, warnings
 
     def write(self, document, leaflet: Leaflet, **pdf_options) -> bytes:
