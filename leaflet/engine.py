@@ -82,8 +82,10 @@ def apply() -> tuple[str, ...]:
     ``LEAFLET_ENGINE_FIXES_OFF=all``; then it warns once and installs nothing.
     """
     global _installed, _warned
+    if _installed or _warned:
+        return active()  # once per process: the environment is read at the first render
     off = requested_off()
-    if not _installed and len(off) < len(NAMES):
+    if len(off) < len(NAMES):
         import weasyprint
 
         if weasyprint.__version__ != WEASYPRINT_VERSION:
@@ -102,13 +104,12 @@ def apply() -> tuple[str, ...]:
                 f"{ENV_OFF}=all to build without the fixes")
         _install()
         _installed = True
-    if not _installed and not _warned:
+        _ON.update({name: name not in off for name in NAMES})
+    else:
         _warned = True
         LOG.warning("WeasyPrint engine fixes are off (%s=all): Arabic and Hindi PDFs carry "
                     "wrong text, some lines hold a single word, tagged PDFs are incomplete",
                     ENV_OFF)
-    for name in NAMES:
-        _ON[name] = _installed and name not in off
     return active()
 
 
@@ -541,10 +542,11 @@ def _text_layer_hooks() -> list:
                                    reference, pdf_version)
         if widths is not font.widths:
             # Not subset (full fonts, or a font used in forms): widths and ToUnicode come
-            # from the font file, which has no extra codes: add them.
+            # from the font file, which has no extra codes: add them, and the text of
+            # every glyph drawn.
             for code, (glyph_id, text, _) in codes.entries.items():
                 widths[code] = widths.get(glyph_id, 0)
-            _add_to_unicode(pdf, font_dictionary, codes)
+            _merge_to_unicode(pdf, font_dictionary, font.to_unicode)
         result = original_vector(font_dictionary, pdf, font, widths, compress,
                                  reference, pdf_version)
         # engine fix: a /CIDToGIDMap sends each code to its glyph (the encoding stays
@@ -618,16 +620,27 @@ def _glyph_texts(glyph_item, utf8_text: bytes) -> tuple[list[str], bool, bool]:
     return texts, False, rtl
 
 
-def _add_to_unicode(pdf, font_dictionary, codes: _Codes) -> None:
-    """Add the extra codes to a ToUnicode CMap WeasyPrint made from the font file."""
-    to_unicode = pdf.objects[int(font_dictionary['ToUnicode'].split()[0])]
-    lines = [f'{len(codes.entries)} beginbfchar'.encode()]
-    for code, (_, text, _) in sorted(codes.entries.items()):
-        hex_text = ''.join(c.encode('utf-16-be').hex() for c in text)
-        lines.append(f'<{code:04x}> <{hex_text}>'.encode())
-    lines.append(b'endbfchar')
-    end = to_unicode.stream.index(b'endcmap')
-    to_unicode.stream[end:end] = lines
+def _merge_to_unicode(pdf, font_dictionary, to_unicode: dict[int, str]) -> None:
+    """Put the text of each drawn code into a ToUnicode CMap that WeasyPrint made from
+    the font file's cmap (which knows neither extra codes nor what a glyph was drawn for)."""
+    cmap = pdf.objects[int(font_dictionary['ToUnicode'].split()[0])]
+    entries: dict[int, bytes] = {}
+    start = cmap.stream.index(b'endcodespacerange') + 1
+    end = cmap.stream.index(b'endcmap')
+    for line in cmap.stream[start:end]:
+        if line.startswith(b'<'):
+            code, _, text = line.partition(b' ')
+            entries[int(code[1:-1], 16)] = text
+    for code, text in to_unicode.items():
+        entries[code] = f'<{text.encode("utf-16-be").hex()}>'.encode()
+    lines = []
+    items = sorted(entries.items())
+    for first in range(0, len(items), 100):
+        batch = items[first:first + 100]
+        lines.append(f'{len(batch)} beginbfchar'.encode())
+        lines.extend(f'<{code:04x}> '.encode() + text for code, text in batch)
+        lines.append(b'endbfchar')
+    cmap.stream[start:end] = lines
 
 
 # ------------------------------------------------------------------ fix 2: line breaks
