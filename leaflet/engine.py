@@ -98,7 +98,8 @@ def apply() -> tuple[str, ...]:
         changed = changed_sources()
         if changed:
             raise EngineMismatch(
-                f"WeasyPrint {weasyprint.__version__} is installed, but its {changed[0]} "
+                f"WeasyPrint {weasyprint.__version__} is installed, but its "
+                f"weasyprint.{changed[0].replace(':', '.')} "
                 "is not the code leaflet's engine fixes were written for (a patched "
                 f"build?): install weasyprint=={WEASYPRINT_VERSION} from PyPI, or set "
                 f"{ENV_OFF}=all to build without the fixes")

@@ -519,3 +519,58 @@ def test_a_glyph_no_font_has_keeps_its_place():
     # .notdef stand-ins are numbered up from the glyph count, extra codes down from 0xFFFE.
     pdf = _pdf(_page(ARABIC + " \ue000 " + ARABIC, "ar"))
     assert share_of_letters(ARABIC.split() * 2, pdfium_text(pdf).split()) == 1.0
+
+
+# ------------------------------------------------------------------ the guard
+
+def test_another_weasyprint_stops_the_build_with_a_clear_message(monkeypatch):
+    import weasyprint
+
+    monkeypatch.setattr(engine, "_installed", False)
+    monkeypatch.setattr(engine, "_warned", False)
+    monkeypatch.setattr(weasyprint, "__version__", "71.0")
+    monkeypatch.delenv(engine.ENV_OFF, raising=False)
+    with pytest.raises(engine.EngineMismatch) as error:
+        engine.apply()
+    message = error.value.format_message()
+    assert "WeasyPrint 71.0 is installed" in message and "weasyprint==70.0" in message
+    assert f"{engine.ENV_OFF}=all" in message
+
+
+def test_another_weasyprint_builds_without_the_fixes_only_when_asked(monkeypatch, caplog):
+    import weasyprint
+
+    monkeypatch.setattr(engine, "_installed", False)
+    monkeypatch.setattr(engine, "_warned", False)
+    monkeypatch.setattr(weasyprint, "__version__", "71.0")
+    monkeypatch.setenv(engine.ENV_OFF, "all")
+    monkeypatch.setattr(engine, "_ON", {name: False for name in engine.NAMES})
+    assert engine.apply() == ()
+    assert "engine fixes are off" in caplog.text
+    assert "without the WeasyPrint engine fixes text-layer, line-break, tags" in \
+        engine.off_message(())
+
+
+def test_a_patched_weasyprint_70_is_refused(monkeypatch):
+    monkeypatch.setattr(engine, "_installed", False)
+    monkeypatch.setattr(engine, "_warned", False)
+    monkeypatch.delenv(engine.ENV_OFF, raising=False)
+    monkeypatch.setattr(engine, "FINGERPRINTS", {
+        **engine.FINGERPRINTS, "text.line_break:split_first_line": "0" * 64})
+    # (In a worker that already installed the fixes, every hooked function differs.)
+    with pytest.raises(engine.EngineMismatch, match=r"weasyprint\.[a-z_.]+ is not the code"):
+        engine.apply()
+
+
+def test_fix_names_are_checked_and_change_the_cache_key(monkeypatch, project):
+    from leaflet.build import shared_key
+    from leaflet.errors import LeafletError
+
+    config = load_config(project)
+    monkeypatch.delenv(engine.ENV_OFF, raising=False)
+    all_on = shared_key(config, RenderOptions())
+    monkeypatch.setenv(engine.ENV_OFF, "tags")
+    assert shared_key(config, RenderOptions()) != all_on
+    monkeypatch.setenv(engine.ENV_OFF, "tagz")
+    with pytest.raises(LeafletError, match="unknown engine fix 'tagz'"):
+        engine.requested_off()
