@@ -93,9 +93,9 @@ def per_pdf_overhead(project: Path) -> tuple[float, float, int]:
 
 
 def engine_fix_cost(project: Path, rounds: int = 15) -> dict[str, tuple[float, float]]:
-    """{lang: (ms per PDF with the engine fixes on, with them off)}: standard layout (tagged),
-    warm, in this process, on and off interleaved (their order alternating) round by
-    round; medians of CPU time. Off is WeasyPrint 70.0's own code (the hooks pass straight through)."""
+    """{lang: (ms per PDF with the fixes on, off)}: standard layout (tagged), warm, in this
+    process, on and off interleaved (their order alternating) round by round; medians of
+    CPU time. Off is WeasyPrint 70.0's own code (the hooks pass straight through)."""
     import statistics
 
     sys.path.insert(0, str(REPO))
