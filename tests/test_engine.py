@@ -376,7 +376,7 @@ def test_text_layer_fix_is_needed_and_moves_no_glyph(lang):
     words, letters = scores(lang, pypdf_text(broken) if lang == "ar" else pdfium_text(broken))
     assert words < 0.9 and letters < 1.0, (words, letters)  # WeasyPrint 70.0 as it is
     assert render_pages(fixed) == render_pages(broken)  # the same pages, other text
-    if lang == "hi":
+    if lang == "ar":  # hundreds of extra codes
         # The extra codes live with their document: the same PDF again, byte for byte.
         assert build(lang, "standard") == fixed
 
