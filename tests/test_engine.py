@@ -575,3 +575,51 @@ def test_fix_names_are_checked_and_change_the_cache_key(monkeypatch, project):
     monkeypatch.setenv(engine.ENV_OFF, "tagz")
     with pytest.raises(LeafletError, match="unknown engine fix 'tagz'"):
         engine.requested_off()
+
+
+def _png_emoji_font() -> bytes:
+    """A one-glyph colour font with a PNG image (sbix), as emoji fonts are."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib.tables._s_b_i_x import table__s_b_i_x
+    from fontTools.ttLib.tables.sbixGlyph import Glyph
+    from fontTools.ttLib.tables.sbixStrike import Strike
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64), (255, 200, 0)).save(png, "PNG")
+    names = [".notdef", "space", "smile"]
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder(names)
+    builder.setupCharacterMap({0x20: "space", 0x1F600: "smile"})
+    builder.setupGlyf({name: TTGlyphPen(None).glyph() for name in names})
+    builder.setupHorizontalMetrics({name: (1000, 0) for name in names})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": "TestEmoji", "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=800, usWinAscent=800, usWinDescent=200)
+    builder.setupPost()
+    strike = Strike(ppem=64, resolution=72)
+    strike.glyphs = {"smile": Glyph(glyphName="smile", graphicType="png ",
+                                    imageData=png.getvalue())}
+    builder.font["sbix"] = table__s_b_i_x()
+    builder.font["sbix"].strikes = {64: strike}
+    out = io.BytesIO()
+    builder.save(out)
+    return out.getvalue()
+
+
+def test_png_emoji_are_still_drawn_and_read(tmp_path):
+    import pikepdf
+
+    font = tmp_path / "emoji.ttf"
+    font.write_bytes(_png_emoji_font())
+    latin = _noto("AtkinsonHyperlegible-Regular.ttf")
+    html = (f"<style>@font-face {{ font-family: E; src: url({font.as_uri()}) }}"
+            f"@font-face {{ font-family: T; src: url({latin}) }}"
+            "p { font-family: E, T; font-size: 20px }</style><p>a \U0001F600 b \U0001F600</p>")
+    pdf = _pdf(html)
+    with engine.switched_off("text-layer"):
+        assert render_pages(_pdf(html)) == render_pages(pdf)
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        assert len(document.pages[0].Resources.XObject) == 1  # the emoji's PNG, drawn twice
+    assert pypdf_text(pdf).split() == ["a", "\U0001F600", "b", "\U0001F600"]
