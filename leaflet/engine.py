@@ -181,7 +181,7 @@ def fingerprints() -> dict[str, str]:
         try:
             for part in path.split("."):
                 target = getattr(target, part)
-            source = inspect.getsource(target)  # type: ignore[arg-type]
+            source = inspect.getsource(target)
         except (AttributeError, OSError, TypeError):
             found[name] = ""
             continue
