@@ -8,6 +8,7 @@ Not part of `make test`: timings belong here, not in assertions.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata as md
 import os
 import platform
@@ -91,6 +92,42 @@ def per_pdf_overhead(project: Path) -> tuple[float, float, int]:
     return ours, theirs, len(prepared)
 
 
+def engine_fix_cost(project: Path, rounds: int = 15) -> dict[str, tuple[float, float]]:
+    """{lang: (ms per PDF with the fixes on, off)}: standard layout (tagged), warm, in this
+    process, on and off interleaved (their order alternating) round by round; medians of
+    CPU time. Off is WeasyPrint 70.0's own code (the hooks pass straight through)."""
+    import statistics
+
+    sys.path.insert(0, str(REPO))
+    from leaflet import engine
+    from leaflet.config import load_config
+    from leaflet.content import load_leaflet
+    from leaflet.layouts import get_layout
+    from leaflet.options import RenderOptions
+    from leaflet.produce import produce
+    from leaflet.render import Renderer
+
+    renderer = Renderer(load_config(project))
+    layout, options = get_layout("standard"), RenderOptions()
+    langs = ("en", "ar", "hi")
+    leaflets = {lang: load_leaflet(project / "content" / "als-twitching" / f"{lang}.md")
+                for lang in langs}
+    times: dict[tuple[str, bool], list[float]] = {(lang, on): [] for lang in langs
+                                                  for on in (True, False)}
+    for lang in langs:  # warm up both paths
+        produce(renderer, leaflets[lang], layout, options)
+    for index in range(rounds):
+        for lang in langs:
+            for on in ((True, False) if index % 2 else (False, True)):
+                with (contextlib.nullcontext() if on else engine.switched_off(*engine.NAMES)):
+                    # CPU time of this process: other work on the machine counts less.
+                    start = time.process_time()
+                    produce(renderer, leaflets[lang], layout, options)
+                    times[lang, on].append(time.process_time() - start)
+    return {lang: (statistics.median(times[lang, True]) * 1000,
+                   statistics.median(times[lang, False]) * 1000) for lang in langs}
+
+
 def pandoc_comparison(project: Path, tmp: Path, leaflet_per_pdf: float) -> None:
     """A loop of `pandoc --pdf-engine=weasyprint`, one process per file, as people do."""
     if not shutil.which("pandoc"):
@@ -131,6 +168,8 @@ def make_scaled(dest: Path, n: int) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller scale run")
+    parser.add_argument("--engine", action="store_true",
+                        help="only the cost of the WeasyPrint engine fixes")
     args = parser.parse_args()
     cpus = os.cpu_count()
     print(f"machine: {platform.platform()}, {cpus} CPUs, Python {platform.python_version()}")
@@ -143,6 +182,12 @@ def main() -> None:
 
         help_time = best(lambda: run([*LEAFLET, "--help"]), 5)
         print(f"leaflet --help: {help_time:.3f} s (target <= 0.2 s)")
+
+        for lang, (on, off) in engine_fix_cost(project, 6 if args.quick else 15).items():
+            print(f"engine fixes, {lang} standard PDF: {on:.0f} ms on vs {off:.0f} ms off = "
+                  f"{on / off:.3f}x" + (" (target <= 1.05)" if lang == "en" else ""))
+        if args.engine:
+            return
 
         ours, alone, count = per_pdf_overhead(project)
         print(f"per-PDF cost ({count} standard PDFs, 6 languages): leaflet {ours * 1000:.1f} ms"

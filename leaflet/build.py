@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import __version__, check, fonts
+from . import __version__, check, engine, fonts
 from .config import Config
 from .content import discover, load_cached, refuse_outside, split_front_matter
 from .errors import LeafletError, display_path, time_limit
@@ -104,6 +104,8 @@ def shared_key(config: Config, options: RenderOptions) -> str:
         except md.PackageNotFoundError:
             pass
     h.update(f"leaflet={__version__};{options.key()};".encode())
+    # The WeasyPrint fixes that are on change the bytes (LEAFLET_ENGINE_FIXES_OFF).
+    h.update(f"{engine.identity()};".encode())
     if config.path is not None:
         h.update(config.path.read_bytes())
     if config.clinic.logo is not None:

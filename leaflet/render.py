@@ -14,7 +14,7 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import __version__, fonts, i18n, qr
+from . import __version__, engine, fonts, i18n, qr
 from .config import Config
 from .content import Leaflet
 from .errors import LeafletError, display_path
@@ -195,6 +195,9 @@ class Renderer:
             "logo": clinic.logo.as_uri() if clinic.logo else "",
             "draft": leaflet.is_draft,
             "language_name": i18n.language_name(lang),
+            # The language of text a translation does not translate (the clinic's details
+            # from leaflet.toml, cited sources): the one it was translated from.
+            "original_lang": leaflet.translation_of or lang,
             "version": __version__,
             "date": lambda d: i18n.format_date(d, lang) if d else "",
             "number": lambda n: i18n.format_number(n, lang),
@@ -301,6 +304,8 @@ class Renderer:
         from weasyprint import HTML
         from weasyprint.logger import LOGGER
 
+        # Before the first render in this process: WeasyPrint 70.0 fixes (engine.py).
+        fixes = engine.apply()
         refused: list[str] = []
         fatal: list[str] = []
         fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network, refused, fatal)
@@ -321,6 +326,8 @@ class Renderer:
         source = display_path(leaflet.path)
         warnings = [f"{source}: {m}" for m in refused] + [
             m for m in collect.messages if not _duplicate_refusal(m)]
+        if len(fixes) < len(engine.NAMES):
+            warnings.append(f"{source}: {engine.off_message(fixes)}")
         return document, warnings
 
     def write(self, document, leaflet: Leaflet, **pdf_options) -> bytes:

@@ -154,8 +154,9 @@ def test_arabic_fonts_embedded(sample):
 def test_english_sources_in_arabic_keep_their_direction(sample):
     project, _, _ = sample
     html = render_html(project, "ar")
-    assert '<span dir="ltr">NHS. Test source. 2025.</span>' in html
-    assert '<span dir="ltr">12 Mill Lane, Testford TE1 2ST</span>' in html
+    # In the language of the leaflet they come from (translation_of), for screen readers.
+    assert '<span dir="ltr" lang="en">NHS. Test source. 2025.</span>' in html
+    assert '<span dir="ltr" lang="en">12 Mill Lane, Testford TE1 2ST</span>' in html
     assert i18n.text_direction("فريق NHS") == "rtl"
     assert i18n.text_direction("2025. NHS") == "ltr"
     assert i18n.text_direction("2025", default="rtl") == "rtl"
