@@ -325,6 +325,7 @@ class Summary:
     results: list[Result]
     seconds: float
     interrupted: bool = False
+    site: object = None  # the web version's site.SiteSummary, when one was written
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -412,11 +413,12 @@ def build(config: Config, the_plan: Plan, out: Path, options: RenderOptions = Re
           on_result: Callable[[Result], None] | None = None,
           manifest_name: str = MANIFEST_NAME,
           on_wait: Callable[[], None] | None = None, check: bool = True,
-          timeout: float | None = DEFAULT_TIMEOUT) -> Summary:
+          timeout: float | None = DEFAULT_TIMEOUT, site: bool = False) -> Summary:
     """Build the planned outputs into ``out``; every result is reported, none is lost.
 
     ``timeout`` bounds each output (seconds; None for no limit): one that takes longer
-    fails with a message saying so, and the others go on.
+    fails with a message saying so, and the others go on. ``site`` also writes the web
+    version into ``out/site/`` (site.py) from the results.
     """
     out = out.resolve()
     try:
@@ -428,13 +430,13 @@ def build(config: Config, the_plan: Plan, out: Path, options: RenderOptions = Re
                            out) from None
     try:
         return _build_locked(config, the_plan, out, options, jobs, force, fail_fast,
-                             on_result, manifest_name, check, timeout)
+                             on_result, manifest_name, check, timeout, site)
     finally:
         lock.__exit__(None, None, None)
 
 
 def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_result,
-                  manifest_name, check, timeout=None) -> Summary:
+                  manifest_name, check, timeout=None, site=False) -> Summary:
     start = time.perf_counter()
     clean_temporaries(out)
     cache_path = out / CACHE_NAME
@@ -487,6 +489,7 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
         notify(r)
 
     interrupted = False
+    web = None
     previous = signal.getsignal(signal.SIGTERM)
 
     def on_term(signum, frame):
@@ -507,6 +510,10 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
                                                   "warnings": r.warnings}
             else:
                 cache.pop(r.job.output.as_posix(), None)
+        if site:
+            from .site import write_site
+
+            web = write_site(config, results, out, base_url=config.site_url)
     except (KeyboardInterrupt, _Interrupted):
         interrupted = True
     finally:
@@ -514,7 +521,7 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
             signal.signal(signal.SIGTERM, previous)
         # Only entries whose PDF was completely written are recorded: never inconsistent.
         clean_temporaries(out)
-        summary = Summary(results, time.perf_counter() - start, interrupted)
+        summary = Summary(results, time.perf_counter() - start, interrupted, web)
         try:
             atomic_write(cache_path, json.dumps(cache, indent=1, sort_keys=True).encode())
             write_manifest(out / manifest_name, summary)
@@ -629,6 +636,8 @@ def write_manifest(path: Path, summary: Summary) -> None:
     entries = sorted((r.manifest_entry() for r in summary.results),
                      key=lambda e: (e["slug"], e["lang"], e["layout"]))
     data = {"generator": f"leaflet {__version__}", "outputs": entries}
+    if summary.site is not None:
+        data["site"] = summary.site.manifest()
     atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False).encode())
 
 
