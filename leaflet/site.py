@@ -131,6 +131,9 @@ def write_site(config: Config, results: Iterable[Result], out: Path,
     except (LeafletError, OSError) as exc:  # e.g. site/ is a file, or the disk is full
         pages = [PageResult(f"{SITE_DIR}/index.html", "root", status="failed",
                             error=_message(exc, f"cannot write the web version in {out}"))]
+    except Exception as exc:  # noqa: BLE001 - the PDFs are built: report, never a traceback
+        pages = [PageResult(f"{SITE_DIR}/index.html", "root", status="failed",
+                            error=f"web version: internal error: {type(exc).__name__}: {exc}")]
     return SiteSummary(pages, out / SITE_DIR, base_url, time.perf_counter() - start)
 
 
