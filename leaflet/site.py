@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import json
@@ -357,9 +358,13 @@ class _Site:
 
     def environment(self):
         if self.env is None:
-            from .render import make_environment
+            # One per project and process: Jinja keeps compiled templates (and reloads
+            # one whose file changed), so a long-lived process compiles each once.
+            if self.root not in _ENVIRONMENTS:
+                from .render import make_environment
 
-            self.env = make_environment(self.root)
+                _ENVIRONMENTS[self.root] = make_environment(self.root)
+            self.env = _ENVIRONMENTS[self.root]
         return self.env
 
     def render_page(self, page: _Page, page_key: str, langs: list[str],
@@ -1279,6 +1284,10 @@ def _hash_folder(h, folder: Path, root: Path) -> None:
             h.update(hashlib.sha256(path.read_bytes()).digest())
 
 
+_ENVIRONMENTS: dict[Path, object] = {}
+
+
+@functools.lru_cache(maxsize=None)
 def _versions() -> str:
     import importlib.metadata as md
 
