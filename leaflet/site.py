@@ -358,13 +358,21 @@ class _Site:
 
     def environment(self):
         if self.env is None:
-            # One per project and process: Jinja keeps compiled templates (and reloads
-            # one whose file changed), so a long-lived process compiles each once.
-            if self.root not in _ENVIRONMENTS:
+            # One per project and process, so a long-lived process compiles each template
+            # once. Jinja reloads a template whose file changed, but would not notice a
+            # project override appearing beside a built-in one: the key lists them.
+            folder = self.root / "templates"
+            overrides = tuple(sorted((p.relative_to(folder).as_posix(), p.stat().st_mtime_ns)
+                                     for p in folder.rglob("*") if p.is_file())
+                              ) if folder.is_dir() else ()
+            key = (self.root, overrides)
+            if key not in _ENVIRONMENTS:
                 from .render import make_environment
 
-                _ENVIRONMENTS[self.root] = make_environment(self.root)
-            self.env = _ENVIRONMENTS[self.root]
+                if len(_ENVIRONMENTS) > 16:
+                    _ENVIRONMENTS.clear()
+                _ENVIRONMENTS[key] = make_environment(self.root)
+            self.env = _ENVIRONMENTS[key]
         return self.env
 
     def render_page(self, page: _Page, page_key: str, langs: list[str],
@@ -1284,7 +1292,7 @@ def _hash_folder(h, folder: Path, root: Path) -> None:
             h.update(hashlib.sha256(path.read_bytes()).digest())
 
 
-_ENVIRONMENTS: dict[Path, object] = {}
+_ENVIRONMENTS: dict[tuple, object] = {}
 
 
 @functools.lru_cache(maxsize=None)
