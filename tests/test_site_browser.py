@@ -67,7 +67,8 @@ def sample(tmp_path_factory):
             for name in ("content", "assets"):
                 shutil.copytree(REPO / name, root / name)
             shutil.copy(REPO / "leaflet.toml", root / "leaflet.toml")
-            result = CliRunner().invoke(main, ["--project", str(root), "build", "-j", "1",
+            # Two processes: a worker that needs the sample waits for it, idle, meanwhile.
+            result = CliRunner().invoke(main, ["--project", str(root), "build", "-j", "2",
                                                "--layout", "standard"], catch_exceptions=False)
             assert result.exit_code == 0, result.output
             (root / "built").write_text(result.output)
