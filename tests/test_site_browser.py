@@ -387,6 +387,37 @@ def test_screenshots_for_review(tab, sample, lang):
         assert abs(start) < 1, edges  # the title starts on the right in Arabic
 
 
+FOCUS = """() => {
+  const el = document.activeElement, style = getComputedStyle(el), box = el.getBoundingClientRect();
+  return {cls: el.className, tag: el.tagName, outline: parseFloat(style.outlineWidth),
+          outlineStyle: style.outlineStyle, top: box.top, bottom: box.bottom};
+}"""
+
+
+def test_keyboard_skip_link_and_visible_focus(tab, sample):
+    page = open_page(tab, sample, f"{SLUG}/en/index.html", 360)
+    page.keyboard.press("Tab")
+    focused = page.evaluate(FOCUS)
+    assert focused["cls"] == "skip-link" and focused["top"] >= 0  # shown when focused
+    assert focused["outline"] >= 2 and focused["outlineStyle"] == "solid"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main-content"
+    page.keyboard.press("Tab")
+    focused = page.evaluate(FOCUS)
+    assert focused["tag"] == "A" and focused["outline"] >= 2, focused
+
+
+def test_print_stylesheet_leaves_out_the_navigation(tab, sample):
+    page = open_page(tab, sample, f"{SLUG}/en/index.html")
+    page.emulate_media(media="print")
+    try:
+        shown = page.evaluate("""() => ['.languages', '.downloads', '.skip-link', 'article h1']
+            .map(s => getComputedStyle(document.querySelector(s)).display)""")
+        assert shown == ["none", "none", "none", "block"]
+    finally:
+        page.emulate_media(media="screen")
+
+
 def test_a_missing_browser_fails_with_the_command_that_installs_it():
     with pytest.raises(pytest.fail.Exception, match=re.escape(INSTALL)):
         launch(None, "/nonexistent/chromium")
