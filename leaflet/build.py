@@ -6,7 +6,6 @@ import atexit
 import datetime as dt
 import fcntl
 import hashlib
-import importlib.metadata as md
 import json
 import os
 import signal
@@ -15,16 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import __version__, check, engine, fonts
+from . import check
 from .config import Config
 from .content import discover, load_cached, refuse_outside, split_front_matter
 from .errors import LeafletError, display_path, time_limit
-from .files import TMP_MARK, atomic_write, hash_tree, quiet, read_json, sha256_file
+from .files import TMP_MARK, atomic_write, quiet, read_json, sha256_file
+from .inputs import job_key, shared_key
 from .manifest import MANIFEST_NAME, Job, Result, Summary, output_path, write_manifest
 from .options import RenderOptions
 from .produce import FitHint, produce
 from .render import Renderer
-from .resources import builtin_dir
+from .site import write_site
 
 CACHE_NAME = ".leaflet-cache.json"
 # Per output (--timeout): a normal leaflet takes well under a second; this only stops a
@@ -91,47 +91,6 @@ def _is_draft(path: Path) -> bool:
     except (LeafletError, OSError, UnicodeDecodeError):
         return False  # the job reports the broken file itself
     return meta.get("translation_status") == "draft"
-
-
-# ------------------------------------------------------------------ cache keys
-
-def shared_key(config: Config, options: RenderOptions) -> str:
-    """Hash of every input shared by all outputs: tool, engine, config, templates, fonts."""
-    h = hashlib.sha256()
-    for dist in ("weasyprint", "pydyf", "fonttools", "pikepdf", "jinja2", "markdown", "babel"):
-        try:
-            h.update(f"{dist}={md.version(dist)};".encode())
-        except md.PackageNotFoundError:
-            pass
-    h.update(f"leaflet={__version__};{options.key()};".encode())
-    # The WeasyPrint fixes that are on change the bytes (LEAFLET_ENGINE_FIXES_OFF).
-    h.update(f"{engine.identity()};".encode())
-    if config.path is not None:
-        h.update(config.path.read_bytes())
-    if config.clinic.logo is not None:
-        h.update(config.clinic.logo.read_bytes())
-    # The conventional place for shared images.
-    hash_tree(h, config.root / "assets", inside=config.root.resolve())
-    for folder in ("templates", "styles", "locales"):
-        hash_tree(h, config.root / folder, inside=config.root.resolve())
-        hash_tree(h, builtin_dir(folder))
-    hash_tree(h, Path(__file__).parent, "*.py")  # the code itself, in a checkout
-    for root in fonts.font_roots():
-        for path in sorted(root.rglob("*.[ot]tf")):
-            h.update(f"{path.name}:{path.stat().st_size};".encode())
-    for font in config.fonts:
-        h.update(font.path.read_bytes())
-    return h.hexdigest()
-
-
-def job_key(shared: str, job: Job, config: Config) -> str:
-    h = hashlib.sha256(shared.encode())
-    h.update(f"{job.name};{config.paper};".encode())
-    h.update(job.source.read_bytes())
-    # Images and files a leaflet uses sit beside it (or in assets/, hashed in the shared
-    # key): every other file of its folder counts, except the other languages' text.
-    hash_tree(h, job.source.parent, inside=config.root, skip_suffix=".md")
-    return h.hexdigest()
 
 
 # ------------------------------------------------------------------ cache entries
@@ -307,11 +266,12 @@ def build(config: Config, the_plan: Plan, out: Path, options: RenderOptions = Re
           on_result: Callable[[Result], None] | None = None,
           manifest_name: str = MANIFEST_NAME,
           on_wait: Callable[[], None] | None = None, check: bool = True,
-          timeout: float | None = DEFAULT_TIMEOUT) -> Summary:
+          timeout: float | None = DEFAULT_TIMEOUT, site: bool = False) -> Summary:
     """Build the planned outputs into ``out``; every result is reported, none is lost.
 
     ``timeout`` bounds each output (seconds; None for no limit): one that takes longer
-    fails with a message saying so, and the others go on.
+    fails with a message saying so, and the others go on. ``site`` also writes the web
+    version into ``out/site/`` (site.py) from the results.
     """
     out = out.resolve()
     try:
@@ -323,13 +283,13 @@ def build(config: Config, the_plan: Plan, out: Path, options: RenderOptions = Re
                            out) from None
     try:
         return _build_locked(config, the_plan, out, options, jobs, force, fail_fast,
-                             on_result, manifest_name, check, timeout)
+                             on_result, manifest_name, check, timeout, site)
     finally:
         lock.__exit__(None, None, None)
 
 
 def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_result,
-                  manifest_name, check, timeout=None) -> Summary:
+                  manifest_name, check, timeout=None, site=False) -> Summary:
     start = time.perf_counter()
     clean_temporaries(out)
     cache_path = out / CACHE_NAME
@@ -405,6 +365,7 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
                     yield job, key
 
     interrupted = False
+    web = None
     previous = signal.getsignal(signal.SIGTERM)
 
     def on_term(signum, frame):
@@ -429,6 +390,8 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
                                                           "padding": r.fit["padding"]}}
             elif r.status == "failed":
                 cache.pop(r.job.output.as_posix(), None)
+        if site:
+            web = write_site(config, results, out, base_url=config.site_url)
     except (KeyboardInterrupt, _Interrupted):
         interrupted = True
     finally:
@@ -436,7 +399,7 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
             signal.signal(signal.SIGTERM, previous)
         # Only entries whose PDF was completely written are recorded: never inconsistent.
         clean_temporaries(out)
-        summary = Summary(results, time.perf_counter() - start, interrupted)
+        summary = Summary(results, time.perf_counter() - start, interrupted, web)
         try:
             atomic_write(cache_path, json.dumps(cache, indent=1, sort_keys=True).encode())
             write_manifest(out / manifest_name, summary)

@@ -160,13 +160,16 @@ def validate_matrix(state: State, slugs, langs, layouts) -> None:
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120,
               show_default=True, metavar="SECONDS",
               help="Fail an output that takes longer than this to build (the others go on).")
+@click.option("--no-site", is_flag=True,
+              help="Do not write the web version (OUT/site/); sharded builds never do.")
 @pass_state
 def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_impose,
           print_ready, bleed, pdf_variant, no_check, shard, report, no_drafts, quiet, verbose,
-          timeout):
+          timeout, no_site):
     """Build PDFs: every leaflet × language × layout, or the part you name.
 
-    Writes OUT/<slug>/<slug>.<lang>.<layout>.pdf and OUT/manifest.json.
+    Writes OUT/<slug>/<slug>.<lang>.<layout>.pdf, the web version in OUT/site/ and
+    OUT/manifest.json.
     Outputs whose inputs have not changed are kept (use --force to rebuild).
     """
     from .build import build as run_build  # lazy: see the top of this module
@@ -192,7 +195,7 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
         config, the_plan, out, options, jobs=jobs, force=force,
         fail_fast=fail_fast, on_result=reporter, manifest_name=manifest, check=not no_check,
         on_wait=lambda: click.echo(f"waiting for another build writing to {out} ...", err=True),
-        timeout=timeout,
+        timeout=timeout, site=not no_site and shard is None,
     )
     reporter.close()
     if report is not None:
@@ -203,9 +206,17 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
                 from None
     for r in summary.failed:
         click.echo(f"Error: {r.error}", err=True)
+    site_failed = summary.site.failed if summary.site is not None else []
+    for page in site_failed:
+        click.echo(f"Error: {page.error}", err=True)
     if state.verbosity >= 0 or summary.failed:
         click.echo(summary.line(), err=bool(summary.failed) and state.verbosity < 0)
-    if summary.failed or summary.interrupted:
+    if summary.site is not None and (state.verbosity >= 0 or site_failed):
+        for page in summary.site.pages:
+            for warning in page.warnings if page.status == "built" else ():
+                click.echo(f"  warning: {warning}")
+        click.echo(summary.site.line(), err=bool(site_failed) and state.verbosity < 0)
+    if summary.failed or site_failed or summary.interrupted:
         sys.exit(1 if not summary.interrupted else 130)
 
 

@@ -6,6 +6,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import LeafletError
 from .layouts import LAYOUTS, PAPERS, Layout, custom_layout
@@ -55,6 +56,7 @@ class Config:
     review_warning_days: int = 90
     readability_grade: float = 8.0
     custom_layouts: tuple[Layout, ...] = ()
+    site_url: str = ""  # [site] base_url: where OUT/site/ is published ('' if not said)
 
     @property
     def registry(self) -> dict[str, Layout]:
@@ -68,7 +70,8 @@ class Config:
 _CLINIC_KEYS = {f for f in Clinic.__dataclass_fields__}
 _BUILD_KEYS = {"paper", "languages", "layouts", "link", "allow_network", "print_ready"}
 _CHECK_KEYS = {"review_warning_days", "readability_grade"}
-_TOP_KEYS = {"clinic", "build", "check", "fonts", "layouts"}
+_SITE_KEYS = {"base_url"}
+_TOP_KEYS = {"clinic", "build", "check", "fonts", "layouts", "site"}
 
 
 def load_config(root: Path) -> Config:
@@ -181,6 +184,17 @@ def load_config(root: Path) -> Config:
     kwargs["fonts"] = _fonts(data.get("fonts", []), root, problems)
     kwargs.update(kwargs_layouts)
 
+    site = _table(data, "site", problems)
+    _unknown(site, _SITE_KEYS, "site.", problems)
+    if "base_url" in site:
+        url, problem = _base_url(site["base_url"])
+        if problem:
+            problems.append(problem)
+        else:
+            kwargs["site_url"] = url
+            # The QR codes lead to the web version unless build.link says otherwise.
+            kwargs.setdefault("link", url + "{slug}/{lang}/")
+
     if problems:
         if len(problems) == 1:
             raise LeafletError(problems[0], path)
@@ -244,6 +258,23 @@ def _fonts(value: object, root: Path, problems: list[str]) -> tuple[FontSpec, ..
             )
         )
     return tuple(specs)
+
+
+def _base_url(value: object) -> tuple[str, str]:
+    """``(url, problem)`` for ``[site] base_url``: an absolute http(s) address of a folder.
+
+    A missing final ``/`` is added: ``…/leaflets`` and ``…/leaflets/`` name the same folder.
+    """
+    example = "e.g. \"https://clinic.example/leaflets/\""
+    if not isinstance(value, str) or not value.strip():
+        return "", f"site.base_url must be the web address of the site's folder, {example}"
+    url = value.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "", f"site.base_url must start with https:// (or http://), {example}, not {url!r}"
+    if parts.query or parts.fragment or "{" in url or any(c.isspace() for c in url):
+        return "", f"site.base_url must be a plain folder address without ?, # or {{}}, {example}"
+    return (url if url.endswith("/") else url + "/"), ""
 
 
 def _table(data: dict, key: str, problems: list[str]) -> dict:

@@ -60,16 +60,19 @@ def sha256_file(path: Path) -> str | None:
 
 
 def hash_tree(h, folder: Path, pattern: str = "*", inside: Path | None = None,
-              skip_suffix: str = "") -> None:
+              skip_suffix: str = "", exclude=None) -> None:
     """Feed every file under ``folder`` (name and content hash) into the hash ``h``.
 
     Files resolving outside ``inside`` (symlinks out of the project) are left out: they
-    are refused when rendering, so they are never read here either.
+    are refused when rendering, so they are never read here either; so are files whose
+    path relative to ``folder`` ``exclude`` returns true for.
     """
     if not folder.is_dir():
         return
     for path in sorted(folder.rglob(pattern)):
         if skip_suffix and path.suffix == skip_suffix:
+            continue
+        if exclude is not None and exclude(path.relative_to(folder)):
             continue
         if inside is not None and not path.resolve().is_relative_to(inside):
             continue

@@ -63,6 +63,7 @@ class Summary:
     results: list[Result]
     seconds: float
     interrupted: bool = False
+    site: object = None  # the web version's site.SiteSummary, when one was written
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -84,6 +85,8 @@ def write_manifest(path: Path, summary: Summary) -> None:
     entries = sorted((r.manifest_entry() for r in summary.results),
                      key=lambda e: (e["slug"], e["lang"], e["layout"]))
     data = {"generator": f"leaflet {__version__}", "outputs": entries}
+    if summary.site is not None:
+        data["site"] = summary.site.manifest()
     atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False).encode())
 
 

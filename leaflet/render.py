@@ -132,6 +132,23 @@ def first_callout(body_html: str, kinds: tuple[str, ...] = ("warning", "danger")
     return body_html[finder.start:finder.end] if finder.end > 0 else ""
 
 
+def language_helpers(lang: str, original_lang: str = "") -> dict:
+    """What the shared templates (``_blocks.html``) need to write text in ``lang``; the
+    PDFs and the web version both render them with these."""
+    direction = i18n.direction(lang)
+    return {
+        "lang": lang,
+        "dir": direction,
+        # The language of text a translation does not translate (the clinic's details
+        # from leaflet.toml, cited sources): the one it was translated from.
+        "original_lang": original_lang or lang,
+        "date": lambda d: i18n.format_date(d, lang) if d else "",
+        "number": lambda n: i18n.format_number(n, lang),
+        "english": lambda s: s,  # marks text deliberately shown in English too
+        "text_dir": lambda s: i18n.text_direction(str(s), direction),
+    }
+
+
 def source_date_epoch(leaflet: Leaflet) -> int:
     """Timestamps inside the PDF come from the content, never from the clock."""
     day = max(leaflet.published, leaflet.reviewed)
@@ -187,22 +204,14 @@ class Renderer:
             "leaflet": leaflet,
             "clinic": clinic,
             "layout": layout,
-            "lang": lang,
-            "dir": i18n.direction(lang),
             "paper": self.config.paper,
             "body_pt": body_pt,
             "link": link,
             "logo": clinic.logo.as_uri() if clinic.logo else "",
             "draft": leaflet.is_draft,
             "language_name": i18n.language_name(lang),
-            # The language of text a translation does not translate (the clinic's details
-            # from leaflet.toml, cited sources): the one it was translated from.
-            "original_lang": leaflet.translation_of or lang,
             "version": __version__,
-            "date": lambda d: i18n.format_date(d, lang) if d else "",
-            "number": lambda n: i18n.format_number(n, lang),
-            "english": lambda s: s,  # marks text deliberately shown in English too
-            "text_dir": lambda s: i18n.text_direction(str(s), i18n.direction(lang)),
+            **language_helpers(lang, leaflet.translation_of),
             # Translators: at the foot of every page, e.g. "Page 2 of 4".
             "page_counter": counter_text(catalog.gettext("Page %(page)s of %(pages)s")),
             "qr_svg": qr.svg(link),  # '' without a link: no QR code, never a broken one

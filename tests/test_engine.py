@@ -562,7 +562,7 @@ def test_a_patched_weasyprint_70_is_refused(monkeypatch):
 
 
 def test_fix_names_are_checked_and_change_the_cache_key(monkeypatch, project):
-    from leaflet.build import shared_key
+    from leaflet.inputs import shared_key
     from leaflet.errors import LeafletError
 
     config = load_config(project)

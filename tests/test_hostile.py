@@ -978,7 +978,7 @@ def test_two_builds_into_one_folder_take_turns(project, tmp_path):
         assert all("waiting for another build" in log.read_text() for log in logs)
     for proc in procs:
         assert proc.wait(timeout=60) == 0, [log.read_text() for log in logs]
-    assert len(list(out.rglob("*.pdf"))) == 3
+    assert len(list(out.glob("*/*.pdf"))) == 3  # (the web version in site/ has copies)
     assert set(statuses(project).values()) == {"cached"}  # the second found the first's work
     assert_consistent(out)
 
