@@ -47,6 +47,8 @@ RULES: dict[str, tuple[str, str]] = {
                                      "([check] readability_grade, default 8) or its equivalent"),
     "long-sentence": ("warning", f"a sentence has more than {readability.LONG_SENTENCE_WORDS} "
                                  "words"),
+    "html-removed": ("warning", "raw HTML in the body that leaflets do not print (styles, "
+                                "scripts, frames, forms, other links) was removed"),
     "img-alt": ("error", "an image has no alt text"),
     "file-missing": ("error", "an image or a linked local file does not exist"),
     "file-outside": ("error", "an image or a linked local file is outside the project folder"),
@@ -309,6 +311,9 @@ class _Run:
             findings += _placeholder_findings(path)
         if leaflet is not None:
             findings += self.review_findings(leaflet)
+            if not errors_only:
+                findings += [finding("html-removed", path, line, message)
+                             for line, message in leaflet.removed_html]
         if body is not None:
             blocks = scan_body(body, body_line)
             findings += self.link_findings(path, blocks)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import nh3
 import yaml
 
 from .errors import LeafletError, time_limit
@@ -56,6 +60,8 @@ class Leaflet:
     translation_reviewer: str = ""
     translation_reviewed: dt.date | None = None
     field_lines: dict[str, int] = field(default_factory=dict, compare=False)
+    # What the sanitizer took out of the body: (line, message), for `leaflet check`.
+    removed_html: tuple[tuple[int, str], ...] = ()
 
     @property
     def is_translation(self) -> bool:
@@ -233,14 +239,16 @@ def load_leaflet(path: Path) -> Leaflet:
     if values["next_review"] < values["reviewed"]:
         fail("next_review", "next_review is before reviewed")
 
+    body_html, removed = _converted(body, path, body_line)
     return Leaflet(
         slug=slug,
         lang=lang,
         path=path,
         body_markdown=body,
-        body_html=_converted(body, path, body_line),
+        body_html=body_html,
         body_line=body_line,
         field_lines=lines,
+        removed_html=locate_removals(removed, body, body_line),
         **values,
     )
 
@@ -257,7 +265,8 @@ def load_cached(path: Path, cache: dict) -> Leaflet:
 
 
 def markdown_to_html(text: str, path: Path | None = None, line: int = 1) -> str:
-    """Markdown (tables, attribute lists, sane lists, call-outs) → HTML."""
+    """Markdown (tables, attribute lists, sane lists, call-outs) → HTML, as written:
+    raw HTML passes through. ``body_html`` is this after ``sanitize_html``."""
     import markdown  # lazy: ~40 ms to import, and `leaflet list` and planning never convert
 
     try:
@@ -269,9 +278,10 @@ def markdown_to_html(text: str, path: Path | None = None, line: int = 1) -> str:
 _SLOW: set[tuple] = set()
 
 
-def _converted(body: str, path: Path, line: int) -> str:
-    """The body as HTML within ``MARKDOWN_SECONDS``; a file too slow to convert is
-    remembered (per version), so the build, the check and the plan wait for it once."""
+def _converted(body: str, path: Path, line: int) -> tuple[str, list[Removal]]:
+    """The body as sanitized HTML within ``MARKDOWN_SECONDS``, and what was removed; a
+    file too slow to convert is remembered (per version), so the build, the check and the
+    plan wait for it once."""
     try:
         stat = path.stat()
         key = (str(path.absolute()), stat.st_mtime_ns, stat.st_size)
@@ -283,11 +293,223 @@ def _converted(body: str, path: Path, line: int) -> str:
         raise LeafletError(message, path)
     try:
         with time_limit(MARKDOWN_SECONDS, message, path):
-            return markdown_to_html(body, path, line)
+            return sanitize_html(markdown_to_html(body, path, line))
     except LeafletError as exc:
         if key is not None and exc.detail == message:
             _SLOW.add(key)
         raise
+
+
+# ---------------------------------------------------------------- sanitizing
+
+# Markdown passes raw HTML through, and text pasted from Word or a web page carries
+# inline styles: the body is cut down to what a leaflet needs by an allow-list sanitizer
+# (nh3, the binding of the Rust `ammonia` crate), never by regular expressions.
+# Call-out types (`!!! warning "..."`) whose class survives; the styles know these.
+CALLOUT_TYPES = ("note", "tip", "hint", "info", "important", "warning", "caution",
+                 "attention", "danger", "error")
+ALLOWED_TAGS = frozenset({
+    "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col",
+    "colgroup", "dd", "del", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1",
+    "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p",
+    "pre", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "table", "tbody", "td",
+    "tfoot", "th", "thead", "time", "tr", "u", "ul", "var", "wbr",
+})
+# Removed with everything inside them: their content is code, or not meant to be read.
+DROPPED_WITH_CONTENT = frozenset({
+    "script", "style", "template", "iframe", "frame", "frameset", "noscript", "noembed",
+    "noframes", "title", "textarea", "select", "svg", "math", "xmp",
+})
+ALLOWED_ATTRIBUTES = {
+    "*": {"id", "lang", "dir", "title"},
+    "a": {"href"},
+    "img": {"src", "alt"},
+    # Markdown writes a table column's alignment as style="text-align: …": the only
+    # style kept anywhere (filtered to that one property below).
+    "th": {"style", "colspan", "rowspan", "scope"},
+    "td": {"style", "colspan", "rowspan"},
+    "col": {"span"}, "colgroup": {"span"},
+    "ol": {"start", "reversed", "type"}, "li": {"value"},
+    "time": {"datetime"},
+}
+ALLOWED_CLASSES = {"div": {"admonition", *CALLOUT_TYPES}, "p": {"admonition-title"}}
+LINK_SCHEMES = ("https", "http", "mailto", "tel")
+
+
+@dataclass(frozen=True)
+class Removal:
+    """Something the sanitizer took out: what to tell the author, and the text to look
+    for in the Markdown source to find its line."""
+
+    message: str
+    needle: str
+    tag: str = ""  # for an attribute: its element, written as raw HTML or not
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    scheme = urlsplit(value).scheme.lower() if attribute in ("href", "src") else ""
+    if scheme == "data":
+        # Inline images only: a data: link or a data: document is not an image.
+        return value if tag == "img" and value[5:].lstrip().lower().startswith("image/") \
+            else None
+    if attribute == "dir":
+        return value if value.lower() in ("ltr", "rtl", "auto") else None
+    return value
+
+
+def sanitize_html(html: str) -> tuple[str, list[Removal]]:
+    """The allow-listed part of ``html``, and each thing that was removed."""
+    clean = nh3.clean(
+        html, tags=set(ALLOWED_TAGS), clean_content_tags=set(DROPPED_WITH_CONTENT),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        attribute_filter=_attribute_filter, strip_comments=True, link_rel=None,
+        url_schemes={*LINK_SCHEMES, "data"}, allowed_classes=ALLOWED_CLASSES,
+        filter_style_properties={"text-align"})
+    return clean, _removals(html, clean) if clean != html else []
+
+
+class _Elements(HTMLParser):
+    """Start tags with their attributes, in order; what is inside a tag the sanitizer
+    drops with its content is not listed (it goes with its container)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, dict[str, str]]] = []
+        self.inside: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if not self.inside:
+            self.found.append((tag, {k: v or "" for k, v in attrs}))
+        if tag in DROPPED_WITH_CONTENT:
+            self.inside.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        if not self.inside:
+            self.found.append((tag, {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag):
+        if self.inside and tag == self.inside[-1]:
+            self.inside.pop()
+
+
+def _elements(html: str) -> list[tuple[str, dict[str, str]]]:
+    parser = _Elements()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+def _removals(before: str, after: str) -> list[Removal]:
+    """What the sanitizer removed, found by comparing the elements before and after."""
+    old, new = _elements(before), _elements(after)
+    matcher = difflib.SequenceMatcher(None, [t for t, _ in old], [t for t, _ in new],
+                                      autojunk=False)
+    removed: list[Removal] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            for (tag, attrs), (_, kept) in zip(old[i1:i2], new[j1:j2]):
+                removed += _attribute_removals(tag, attrs, kept)
+        elif op in ("delete", "replace"):
+            # An allowed element the HTML parser only moved (a table's missing <tbody>
+            # is added, say) is not a removal.
+            removed += [_element_removal(tag) for tag, _ in old[i1:i2]
+                        if tag not in ALLOWED_TAGS]
+    return removed
+
+
+_WHY_ELEMENT = [
+    ({"style", "link"}, "a leaflet's look comes from the layout's stylesheets, not from "
+                        "the content"),
+    ({"script", "noscript"}, "a PDF runs no scripts"),
+    ({"iframe", "frame", "frameset", "noframes", "object", "embed", "applet", "portal"},
+     "a leaflet embeds no frames, objects or other documents: use an image "
+     "(![what it shows](picture.png))"),
+    ({"form", "input", "button", "select", "textarea", "option", "label", "fieldset",
+      "legend", "output", "datalist", "optgroup"}, "a printed leaflet has no forms"),
+    ({"meta", "base", "head", "html", "body", "title"}, "it would change how the page is "
+                                                        "read, not what it says"),
+    ({"svg", "math"}, "inline drawings are not kept: save the drawing as an .svg file and "
+                      "add it as an image"),
+]
+
+
+def _element_removal(tag: str) -> Removal:
+    why = next((text for tags, text in _WHY_ELEMENT if tag in tags),
+               "leaflets do not use this element: its text is kept, its effect is not")
+    return Removal(f"removed <{tag}>: {why}", f"<{tag}")
+
+
+def _attribute_removals(tag: str, attrs: dict[str, str], kept: dict[str, str]
+                        ) -> list[Removal]:
+    removed = []
+    for name, value in attrs.items():
+        if name in kept and _same_value(name, kept[name], value):
+            continue
+        if name == "class":
+            lost = [c for c in value.split() if c not in kept.get("class", "").split()]
+            removed += [Removal(f"removed the class {c!r} from <{tag}>: only the call-out "
+                                "classes are kept (admonition, " + ", ".join(CALLOUT_TYPES)
+                                + ")", c) for c in lost]
+        elif name == "style":
+            if tag in ("td", "th") and name in kept:
+                message = (f"removed the style of <{tag}> except its text-align: cells "
+                           "keep the layout's size, colour and position")
+            else:
+                message = (f"removed the style attribute of <{tag}>: text keeps the "
+                           "layout's size, colour and position")
+            removed.append(Removal(message, "style=", tag))
+        elif name.startswith("on"):
+            removed.append(Removal(f"removed the {name} attribute of <{tag}>: a PDF runs no "
+                                   "scripts", f"{name}=", tag))
+        elif name in ("href", "src"):
+            what = "link" if name == "href" else "image source"
+            shown = value if len(value) <= 60 else value[:57] + "..."
+            allowed = ", ".join(LINK_SCHEMES[:-1]) + " and " + LINK_SCHEMES[-1]
+            why = (f"only {allowed} links and files in the project are kept" if name == "href"
+                   else "an image must be a file in the project (or on the web, with "
+                        "build.allow_network)")
+            removed.append(Removal(f"removed the {what} {shown!r}: {why}", value[:40], tag))
+        else:
+            removed.append(Removal(f"removed the {name} attribute of <{tag}>: leaflets do "
+                                   "not use it", f"{name}=", tag))
+    return removed
+
+
+def _same_value(name: str, kept: str, value: str) -> bool:
+    if name == "style":  # the sanitizer rewrites "text-align: left;" as "text-align:left"
+        return re.sub(r"[\s;]", "", kept) == re.sub(r"[\s;]", "", value)
+    return kept == value
+
+
+def locate_removals(removed: list[Removal], body: str, body_line: int
+                    ) -> tuple[tuple[int, str], ...]:
+    """Each removal with the line of the Markdown source it came from, once per line.
+
+    Removals come in the order of the source, so each is looked for from the line of
+    the one before (then from the top); code blocks are skipped, as Markdown escapes
+    their HTML. Not found (text rewritten by Markdown): the first line of the body.
+    """
+    if not removed:
+        return ()
+    code = {number for block in scan_body(body, body_line) if block.kind == "code"
+            for number, _ in block.lines}
+    lines = [(number, re.sub(r"\s*=\s*", "=", text.lower()))
+             for number, text in enumerate(body.split("\n"), body_line) if number not in code]
+    found: dict[tuple[int, str], None] = {}
+    start = 0
+    order = [*range(len(lines))]
+    for removal in removed:
+        needle, tag = removal.needle.lower(), f"<{removal.tag}"
+        search = order[start:] + order[:start]
+        index = next((i for i in search if needle in lines[i][1] and tag in lines[i][1]),
+                     None) if removal.tag else None
+        if index is None:
+            index = next((i for i in search if needle in lines[i][1]), None)
+        if index is not None:
+            start = index
+        line = lines[index][0] if index is not None else body_line
+        found[(line, removal.message)] = None
+    return tuple(found)
 
 
 def front_matter_lines(front: list[str]) -> dict[str, int]:

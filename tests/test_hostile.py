@@ -432,6 +432,7 @@ HOSTILE_BODIES = {
 }
 
 
+@pytest.mark.usefixtures("unsanitized")
 def test_hostile_but_valid_leaflets_build_or_fail_in_one_line(project, run):
     for name, body in HOSTILE_BODIES.items():
         add_leaflet(project, name, body)
@@ -527,6 +528,7 @@ def test_catalog_symlinked_out_of_the_project_is_refused(fixture_project, run, o
     assert_nothing_leaked(project, outside, opened)
 
 
+@pytest.mark.usefixtures("unsanitized")
 def test_hostile_html_and_css_read_nothing_outside_and_open_no_socket(project, run, outside):
     listener = Listener()
     port = listener.port
@@ -570,6 +572,7 @@ h2 {{ background: url("/{outside.relative_to('/')}/secret.png"); }}
     assert "refused to read" in result.output and "network access is off" in result.output
 
 
+@pytest.mark.usefixtures("unsanitized")
 def test_attachments_are_refused_even_for_project_files(project, run):
     add_leaflet(project, "attach", """
 <link rel="attachment" href="../../leaflet.toml" title="config">
@@ -601,6 +604,7 @@ class _Redirector(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.usefixtures("unsanitized")
 def test_redirects_are_not_followed_even_with_network_on(project, run, outside):
     listener = Listener()  # where the redirects lead: must never be reached
     _Redirector.targets = {
@@ -647,6 +651,7 @@ def _huge_png(path: Path, width: int, height: int) -> Path:
     return path
 
 
+@pytest.mark.usefixtures("unsanitized")
 def test_hundreds_of_pages_and_huge_images_fail_only_their_output(project, run):
     from PIL import Image
 
