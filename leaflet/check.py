@@ -19,8 +19,9 @@ from urllib.parse import unquote, urlsplit
 
 from . import content, fonts, i18n, readability
 from .config import CONFIG_NAME, Clinic, Config
-from .content import MAX_BYTES, REQUIRED, Block, Leaflet, discover, \
-    front_matter_lines, load_leaflet, refuse_outside, scan_body, split_front_matter
+from .content import MAX_BYTES, Block, Leaflet, discover, \
+    front_matter_lines, load_leaflet, naming_problems, refuse_outside, scan_body, \
+    split_front_matter
 from .errors import LeafletError, display_path, time_limit
 from .files import local_path
 
@@ -36,6 +37,8 @@ RULES: dict[str, tuple[str, str]] = {
     "feedback-route": ("error", "leaflet.toml has no clinic.feedback (how patients give feedback)"),
     "brand-contrast": ("error", f"clinic.brand_colour has less than {MIN_CONTRAST}:1 contrast "
                                 "with the white page (WCAG AA)"),
+    "file-name": ("error", "a folder under content/ that is not a leaflet name, or a file that "
+                           "is not a language tag (not built; the message gives the name)"),
     "meta-invalid": ("error", "a content file cannot be read or its front matter is malformed"),
     "meta-missing": ("error", "a required front matter field is missing (title, summary, "
                               "version, published, reviewed, next_review, owner, sources)"),
@@ -183,10 +186,13 @@ def run_checks(config: Config, slugs: Iterable[str] = (), langs: Iterable[str] =
     """Check the project: leaflet.toml, then every leaflet × language asked for."""
     run = _Run(config, today or dt.date.today())
     report = Report(config.root, run.today, config.readability_grade)
-    langs = list(langs)
+    langs, slugs = list(langs), list(slugs)
     found = discover(config.root)
     findings = list(project_findings(config))
-    for slug in list(slugs) or list(found):
+    if not slugs:
+        findings += [finding("file-name", path, None, message)
+                     for path, message in naming_problems(config.root)]
+    for slug in slugs or list(found):
         files = found.get(slug, {})
         results: dict[str, _FileResult] = {}
         for lang, path in files.items():
@@ -297,16 +303,15 @@ class _Run:
             leaflet = load_leaflet(path)
             body, body_line = leaflet.body_markdown, leaflet.body_line
         except LeafletError as exc:
-            meta, body, body_line, lines = _front_matter(path)
-            reported = False
-            for key in REQUIRED if meta is not None else ():
-                if meta.get(key) in (None, "", []):
-                    findings.append(finding("meta-missing", path, lines.get(key, 2),
-                                            _MISSING.get(key, f"front matter field {key!r} "
-                                                              "is missing")))
-                    reported = reported or exc.detail == f"front matter field {key!r} is missing"
-            if not reported:
-                findings.append(finding("meta-invalid", exc.path or path, exc.line, exc.detail))
+            _, body, body_line, _ = _front_matter(path)
+            for problem in exc.problems:  # every problem the loader found, on its line
+                key = _MISSING_KEY.fullmatch(problem.detail)
+                if key:
+                    findings.append(finding("meta-missing", problem.path or path, problem.line,
+                                            _MISSING.get(key.group(1), problem.detail)))
+                else:
+                    findings.append(finding("meta-invalid", problem.path or path,
+                                            problem.line, problem.detail))
         if not errors_only:
             findings += _placeholder_findings(path)
         if leaflet is not None:
@@ -451,6 +456,7 @@ class _Run:
                 for p in found]
 
 
+_MISSING_KEY = re.compile(r"front matter field '(\w+)' is missing")
 _MISSING = {
     "sources": "no sources listed: add 'sources:' with the evidence the leaflet is based on "
                "(PIF TICK)",

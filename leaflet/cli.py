@@ -182,6 +182,8 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
     validate_matrix(state, slugs, langs, layouts)
     options = render_options(config, no_impose, print_ready, bleed, pdf_variant)
     the_plan = plan(config, slugs, langs, layouts, shard=shard, drafts=not no_drafts)
+    if not slugs:
+        show_naming_problems(state)
     if not the_plan.jobs and not the_plan.skipped and shard is None:
         raise click.ClickException("nothing to build: add content/<slug>/<lang>.md")
     out = (out if out is not None else state.project / "dist")
@@ -201,12 +203,33 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
         except OSError as exc:
             raise LeafletError(f"cannot write the report: {exc.strerror or exc}", report) \
                 from None
-    for r in summary.failed:
-        click.echo(f"Error: {r.error}", err=True)
+    show_errors(summary.failed)
     if state.verbosity >= 0 or summary.failed:
         click.echo(summary.line(), err=bool(summary.failed) and state.verbosity < 0)
     if summary.failed or summary.interrupted:
         sys.exit(1 if not summary.interrupted else 130)
+
+
+def show_errors(failed) -> None:
+    """Each problem once: a content file that cannot be read fails every layout it was
+    going to be built in, with the same lines."""
+    shown: set[str] = set()
+    for r in failed:
+        for line in r.error.splitlines():
+            if line not in shown:
+                shown.add(line)
+                click.echo(f"Error: {line}", err=True)
+
+
+def show_naming_problems(state: State) -> None:
+    """Folders and files under content/ that are not built because of their names."""
+    from .content import naming_problems  # lazy: see the top of this module
+    from .errors import display_path
+
+    if state.verbosity < 0:
+        return
+    for path, message in naming_problems(state.project):
+        click.echo(f"warning: {display_path(path)}: {message}")
 
 
 class Reporter:
@@ -248,10 +271,12 @@ class Reporter:
 @pass_state
 def list_(state: State):
     """Show each leaflet, its languages, their status and dates."""
-    from .content import discover, load_leaflet  # lazy: see the top of this module
+    from .content import discover, load_leaflet, naming_problems  # lazy: see the top
+    from .errors import display_path
 
     found = discover(state.project)
-    if not found:
+    misnamed = naming_problems(state.project)
+    if not found and not misnamed:
         click.echo("No leaflets yet: add content/<slug>/<lang>.md")
         return
     for slug, langs in found.items():
@@ -268,7 +293,10 @@ def list_(state: State):
                 source_version[lang] = item.version
         for lang, item in loaded.items():
             if isinstance(item, LeafletError):
-                click.echo(f"  {lang:<8} ERROR  {item.format_message()}")
+                first, *more = item.format_message().split("\n")
+                click.echo(f"  {lang:<8} ERROR  {first}")
+                for line in more:
+                    click.echo(f"  {'':<8}        {line}")
                 continue
             if item.is_translation:
                 status = item.translation_status
@@ -280,6 +308,10 @@ def list_(state: State):
                 status = "source"
             click.echo(f"  {lang:<8} v{item.version:<6} published {item.published}  "
                        f"next review {item.next_review}  {status}  {item.title}")
+    if misnamed:
+        click.echo("Not built, because of their names:")
+        for path, message in misnamed:
+            click.echo(f"  {display_path(path)}: {message}")
 
 
 @main.command()
@@ -304,8 +336,7 @@ def preview(state: State, slugs, langs, layouts, out, jobs):
     # The same options as a plain `leaflet build`, so its cached PDFs are reused.
     options = render_options(config, False, False, None, None)
     summary = run_build(config, the_plan, dist, options, jobs=jobs or os.cpu_count() or 1)
-    for r in summary.failed:
-        click.echo(f"Error: {r.error}", err=True)
+    show_errors(summary.failed)
     out = out if out is not None else state.project / "preview"
     sheets = make_previews(summary.results, dist, out)
     for slug, sheet in sheets.items():
