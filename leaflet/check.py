@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 from urllib.parse import unquote, urlsplit
 
-from . import content, fonts, i18n, readability
+from . import content, fonts, i18n, images, readability
 from .config import CONFIG_NAME, Clinic, Config
 from .content import MAX_BYTES, Block, Leaflet, discover, \
     front_matter_lines, load_leaflet, naming_problems, refuse_outside, scan_body, \
@@ -53,6 +53,12 @@ RULES: dict[str, tuple[str, str]] = {
     "html-removed": ("warning", "raw HTML in the body that leaflets do not print (styles, "
                                 "scripts, frames, forms, other links) was removed"),
     "img-alt": ("error", "an image has no alt text"),
+    "img-too-large": ("error", f"an image has more than {images.MAX_IMAGE_PIXELS // 1_000_000} "
+                               f"megapixels or {images.MAX_RESOURCE_BYTES // 1_000_000} MB: "
+                               "the build refuses it"),
+    "img-large": ("warning", f"an image is wider than any page prints at {images.PRINT_DPI} dpi "
+                             "(it is scaled down in each PDF; a smaller file keeps the project "
+                             "light)"),
     "file-missing": ("error", "an image or a linked local file does not exist"),
     "file-outside": ("error", "an image or a linked local file is outside the project folder"),
     "file-remote": ("warning", "an image on the web is not fetched while build.allow_network "
@@ -396,6 +402,48 @@ class _Run:
                           "project")
         elif not _exists(target):
             yield finding("file-missing", path, number, f"{what} not found: {url}")
+        elif kind == "image":
+            yield from self.image_size_findings(path, number, url, target)
+
+    def image_size_findings(self, path: Path, number: int, url: str, target: Path
+                            ) -> Iterator[Finding]:
+        """The limits the build enforces, and more pixels than any page prints."""
+        try:
+            size = target.stat().st_size
+        except OSError:
+            return
+        pixels = images.file_pixels(target)
+        megabytes = f"{size / 1e6:.1f} MB"
+        if size > images.MAX_RESOURCE_BYTES:
+            yield finding("img-too-large", path, number,
+                          f"image {url} is {megabytes}, more than the "
+                          f"{images.MAX_RESOURCE_BYTES // 1_000_000} MB a build reads: "
+                          "save a smaller copy")
+            return
+        if pixels is None:
+            return
+        width, height = pixels
+        if width * height > images.MAX_IMAGE_PIXELS:
+            yield finding("img-too-large", path, number,
+                          f"image {url} is {width}×{height} pixels ({width * height / 1e6:.0f} "
+                          f"megapixels), more than the {images.MAX_IMAGE_PIXELS / 1e6:.0f} "
+                          "a build decodes: scale it down (a full A4 page at 300 dpi needs "
+                          "about 9)")
+            return
+        widest = self.widest_print_pixels()
+        if widest and width > widest:
+            yield finding("img-large", path, number,
+                          f"image {url} is {width}×{height} pixels ({megabytes}), more than "
+                          f"print needs: the widest page of your layouts is {widest} pixels "
+                          f"at {images.PRINT_DPI} dpi; each PDF gets a copy scaled down to "
+                          f"that, but a copy saved {widest} pixels wide keeps the project and "
+                          "every build light")
+
+    def widest_print_pixels(self) -> int | None:
+        """Pixels across the widest page of the configured layouts, at 300 dpi."""
+        widths = [self.config.registry[name].page_size(self.config.paper)[0]
+                  for name in self.config.layouts if name in self.config.registry]
+        return images.print_pixels(max(widths)) if widths else None
 
     # -------------------------------------------------------------- emphasis
 

@@ -18,8 +18,9 @@ from . import __version__, fonts, i18n, qr
 from .config import Config
 from .content import Leaflet
 from .errors import LeafletError, display_path
-from .fetch import make_fetcher
+from .fetch import Fetched, low_resolution_images, low_resolution_message, make_fetcher
 from .files import shorten
+from .images import PRINT_DPI
 from .layouts import Layout, page_bleed_mm
 from .options import RenderOptions, bleed_mm, output_intent
 from .resources import builtin_dir
@@ -173,6 +174,7 @@ class Renderer:
         self.env = make_environment(self.root)
         self._font_config = None
         self._css_cache: dict[tuple, object] = {}
+        self.fetched = Fetched([], {})  # what the last document read (for `build -vv`)
 
     # -------------------------------------------------------------- HTML
 
@@ -304,7 +306,12 @@ class Renderer:
 
         refused: list[str] = []
         fatal: list[str] = []
-        fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network, refused, fatal)
+        # Raster images are resampled to 300 dpi of the page width, the widest any image
+        # can be placed, once per process (every fit pass and output reuses the copy).
+        self.fetched = Fetched([], {})
+        fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network, refused, fatal,
+                               image_width_mm=layout.page_size(self.config.paper)[0],
+                               fetched=self.fetched)
         html_text = self.render_html(leaflet, layout, catalog, options, body_pt, extra)
         collect = _Collect()
         LOGGER.addHandler(collect)
@@ -312,13 +319,19 @@ class Renderer:
             sheets = self._stylesheets(leaflet, layout, fetcher, body_pt, options)
             html = HTML(string=html_text, base_url=leaflet.path.resolve().as_uri(),
                         url_fetcher=fetcher)
+            # dpi: each raster image is embedded at no more than 300 dpi of the size it
+            # is placed at (WeasyPrint scales it down when the PDF is written).
             document = html.render(font_config=self._font_config, stylesheets=sheets,
-                                   output_intent=output_intent(options, layout))
+                                   output_intent=output_intent(options, layout),
+                                   dpi=PRINT_DPI)
         finally:
             LOGGER.removeHandler(collect)
         if fatal:
             raise LeafletError(fatal[0], leaflet.path)
         refused += _drop_attachments(document)
+        if self.fetched.images:
+            refused += [low_resolution_message(*found)
+                        for found in low_resolution_images(document, self.fetched)]
         source = display_path(leaflet.path)
         warnings = [f"{source}: {m}" for m in refused] + [
             m for m in collect.messages if not _duplicate_refusal(m)]

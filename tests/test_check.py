@@ -52,9 +52,10 @@ FAIL_EXPECTED = Counter([
 ])
 # Rules that need a project broken in another way; each has its own test below.
 # Exercised by other tests (placeholder: tests/test_scaffold.py, html-removed:
-# tests/test_sanitize.py, file-name: tests/test_authoring.py, the others here below).
+# tests/test_sanitize.py, file-name: tests/test_authoring.py, img-large and
+# img-too-large: tests/test_images.py, the others here below).
 ELSEWHERE = {"config-invalid", "font-unavailable", "catalog-invalid", "placeholder",
-             "html-removed", "file-name"}
+             "html-removed", "file-name", "img-large", "img-too-large"}
 
 
 def check_json(run, project, *args, today=TODAY):

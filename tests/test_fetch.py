@@ -128,5 +128,6 @@ def test_images_inside_the_project_work(project, run):
     _append_body(project, '![A red square](red.png) ![A blue square](../../assets/blue.png)')
     result = run(["--project", project, "build", "-j", "1"])
     assert result.exit_code == 0
-    assert "warning" not in result.output
+    assert "refused" not in result.output and "not found" not in result.output
+    assert result.output.count("will look blurred") == 2  # 8 pixels printed 2 mm wide
     assert _images(project / "dist" / "sample" / "sample.en.standard.pdf") == 2
