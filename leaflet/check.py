@@ -264,8 +264,8 @@ def config_failure(root: Path, error: LeafletError, today: dt.date | None = None
     """A report for a project whose leaflet.toml cannot be loaded."""
     report = Report(root, today or dt.date.today(), Config(root=root, path=None)
                     .readability_grade)
-    report.findings = [finding("config-invalid", error.path or root / CONFIG_NAME, error.line,
-                               error.detail)]
+    report.findings = [finding("config-invalid", p.path or root / CONFIG_NAME, p.line, p.detail)
+                       for p in error.problems]
     return report
 
 

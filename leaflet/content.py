@@ -141,7 +141,7 @@ def language_tag_problem(tag: str) -> str | None:
     """None for a language tag leaflet can use (BCP 47, a language Babel has locale data
     for, written as ``es``, ``pt-BR``, ``zh-Hans``), else what is wrong and the likely
     intended name."""
-    canonical = _canonical_tag(tag.replace("_", "-")) if LANG_RE.match(
+    canonical = canonical_tag(tag.replace("_", "-")) if LANG_RE.match(
         tag.replace("_", "-")) else None
     if canonical is not None and _babel_knows(canonical):
         if canonical == tag:
@@ -161,7 +161,7 @@ def language_tag_problem(tag: str) -> str | None:
             "language, e.g. en.md, es.md or pt-BR.md")
 
 
-def _canonical_tag(tag: str) -> str:
+def canonical_tag(tag: str) -> str:
     """BCP 47 casing: language lower case, script title case, region upper case."""
     parts = tag.split("-")
     out = [parts[0].lower()]

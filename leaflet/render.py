@@ -176,6 +176,18 @@ class Renderer:
         self._css_cache: dict[tuple, object] = {}
         self.fetched = Fetched([], {})  # what the last document read (for `build -vv`)
 
+    def warm_up(self) -> None:
+        """Pay a process's one-time costs now (importing WeasyPrint and Markdown, Pango's
+        font set-up, a first layout), so that no output's time limit counts them."""
+        # Lazy: WeasyPrint costs 0.35 s to import; this is where a worker pays it.
+        import markdown  # noqa: F401
+        from weasyprint import HTML
+        from weasyprint.text.fonts import FontConfiguration
+
+        if self._font_config is None:
+            self._font_config = FontConfiguration()
+        HTML(string="<p>warm</p>").render(font_config=self._font_config)
+
     # -------------------------------------------------------------- HTML
 
     def context(self, leaflet: Leaflet, layout: Layout, catalog: i18n.Catalog,

@@ -41,8 +41,11 @@ def test_new_writes_every_required_field(project, run):
 
 def test_new_refuses_bad_slug_and_existing_file(project, run):
     result = run(["--project", project, "new", "Knee Pain"])
-    assert result.exit_code == 1
-    assert "not a valid leaflet name" in result.output
+    assert result.exit_code == 2  # a bad argument: a usage error that suggests the name
+    assert ("Invalid value for SLUG: 'Knee Pain' is not a valid leaflet name: use "
+            "lower-case letters, digits and hyphens, e.g. 'leaflet new knee-pain'"
+            ) in result.output
+    assert not (project / "content" / "Knee Pain").exists()
     result = run(["--project", project, "new", "sample"])
     assert result.exit_code == 1
     assert "already exists; not overwritten" in result.output
