@@ -178,11 +178,17 @@ def canonical_tag(tag: str) -> str:
 def _babel_knows(tag: str) -> bool:
     from babel import Locale, UnknownLocaleError  # lazy: Babel's locale data costs ~50 ms
 
+    parts = tag.split("-")
     try:
         locale = Locale.parse(tag, sep="-")
     except (UnknownLocaleError, ValueError, TypeError):
-        return False
-    parts = tag.split("-")
+        # CLDR has no data for every pairing (Arabic as written in the UK: ar-GB): a
+        # language it knows, in a real region, is still a language.
+        base = parts[:1] + [p for p in parts[1:]
+                            if not (len(p) == 2 or (len(p) == 3 and p.isdigit()))]
+        regions = [p for p in parts[1:] if p not in base]
+        return len(base) < len(parts) and _babel_knows("-".join(base)) and all(
+            r in Locale("en").territories for r in regions)
     # Babel fills in likely subtags ("und" → en_US, "en-ZZ" → en_US): only what was
     # written counts.
     scripts = [p for p in parts[1:] if len(p) == 4 and p.isalpha()]

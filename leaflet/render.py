@@ -210,8 +210,9 @@ class Renderer:
             "draft": leaflet.is_draft,
             "language_name": i18n.language_name(lang),
             "version": __version__,
-            "date": lambda d: i18n.format_date(d, lang) if d else "",
-            "number": lambda n: i18n.format_number(n, lang),
+            # Dates and numbers in the style of the clinic's region ([build] region).
+            "date": lambda d: i18n.format_date(d, lang, self.config.region) if d else "",
+            "number": lambda n: i18n.format_number(n, lang, self.config.region),
             "english": lambda s: s,  # marks text deliberately shown in English too
             "text_dir": lambda s: i18n.text_direction(str(s), i18n.direction(lang)),
             # Translators: at the foot of every page, e.g. "Page 2 of 4".

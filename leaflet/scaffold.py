@@ -64,6 +64,7 @@ brand_colour = "#005eb8"     # headings and boxes; must contrast with white (4.5
 
 [build]
 paper = "{paper}"            # "a4" or "letter"
+# region = "GB"             # your country: dates and numbers in its style (en: 15 October 2026)
 languages = []               # empty: every language a leaflet has
 layouts = ["standard", "booklet", "trifold", "large-print", "poster"]
 # link = "https://example.org/leaflets/{{slug}}/{{lang}}/"   # QR code on posters
