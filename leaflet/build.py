@@ -99,7 +99,9 @@ def _is_draft(path: Path) -> bool:
 def shared_key(config: Config, options: RenderOptions) -> str:
     """Hash of every input shared by all outputs: tool, engine, config, templates, fonts."""
     h = hashlib.sha256()
-    for dist in ("weasyprint", "pydyf", "fonttools", "pypdf", "jinja2", "markdown", "babel"):
+    # nh3 decides what HTML reaches the PDF, Pillow how images are resampled.
+    for dist in ("weasyprint", "pydyf", "fonttools", "pypdf", "jinja2", "markdown", "babel",
+                 "nh3", "pillow"):
         try:
             h.update(f"{dist}={md.version(dist)};".encode())
         except md.PackageNotFoundError:
