@@ -177,16 +177,37 @@ class Renderer:
         self.fetched = Fetched([], {})  # what the last document read (for `build -vv`)
 
     def warm_up(self) -> None:
-        """Pay a process's one-time costs now (importing WeasyPrint and Markdown, Pango's
-        font set-up, a first layout), so that no output's time limit counts them."""
+        """Pay a process's one-time costs now, so that no output's time limit counts them:
+        importing WeasyPrint and Markdown, Pango's font set-up and a first layout, the
+        configured layouts' templates and stylesheets, and the source language's fonts."""
         # Lazy: WeasyPrint costs 0.35 s to import; this is where a worker pays it.
         import markdown  # noqa: F401
-        from weasyprint import HTML
+        from weasyprint import CSS, HTML
         from weasyprint.text.fonts import FontConfiguration
 
         if self._font_config is None:
             self._font_config = FontConfiguration()
         HTML(string="<p>warm</p>").render(font_config=self._font_config)
+        fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network)
+        try:
+            sheets = [("fonts", fonts.font_face_css(self.faces(i18n.SOURCE_LANG)), None)]
+            for name in self.config.layouts:
+                layout = self.config.layout(name)
+                self.env.get_template(layout.template)
+                sheets += [(n, *self._read_style(n)) for n in ("base.css", layout.stylesheet)]
+            for name, text, base in sheets:
+                if (name, text) not in self._css_cache:
+                    self._css_cache[(name, text)] = CSS(
+                        string=text, base_url=base, url_fetcher=fetcher,
+                        font_config=self._font_config)
+            # Shape, hyphenate (Pyphen loads its dictionary) and subset the fonts once.
+            HTML(string=f'<html lang="{i18n.SOURCE_LANG}"><p style="hyphens: auto; width: 5mm">'
+                        "Information hyphenation <b>bold</b> <i>italic</i></p></html>"
+                 ).render(font_config=self._font_config,
+                          stylesheets=[self._css_cache[(n, t)] for n, t, _ in sheets]
+                          ).write_pdf()
+        except Exception:  # noqa: BLE001 - a broken template or font fails its outputs, not
+            pass  # the worker: each output reports it with its file
 
     # -------------------------------------------------------------- HTML
 
