@@ -7,7 +7,6 @@ imported only when an image is actually read.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import math
@@ -83,13 +82,22 @@ def fit_for_print(data: bytes, max_width_px: int) -> bytes | None:
     size = image_pixels(data)
     if size is None or size[0] <= max_width_px or size[0] * size[1] > MAX_IMAGE_PIXELS:
         return None  # small enough, unknown, or refused by the size limit elsewhere
-    return _resampled(hashlib.sha256(data).hexdigest(), max_width_px, data)
+    # Cached per process on the content's digest and the width (never on the original
+    # bytes, which would keep every 18 MB photo alive): every fit pass, language and
+    # output of a worker reuses the copy.
+    key = (hashlib.sha256(data).hexdigest(), max_width_px)
+    if key not in _RESAMPLED:
+        if len(_RESAMPLED) >= _CACHE_SIZE:
+            _RESAMPLED.pop(next(iter(_RESAMPLED)))  # the oldest
+        _RESAMPLED[key] = _resampled(data, max_width_px)
+    return _RESAMPLED[key]
 
 
-@functools.lru_cache(maxsize=24)
-def _resampled(digest: str, max_width_px: int, data: bytes) -> bytes:
-    # Keyed on the digest too: the cache keeps one copy per image and width, so every
-    # layout pass, language and output of a worker process reuses it.
+_RESAMPLED: dict[tuple[str, int], bytes] = {}
+_CACHE_SIZE = 32
+
+
+def _resampled(data: bytes, max_width_px: int) -> bytes:
     from PIL import Image, ImageOps  # lazy: see image_pixels
 
     with Image.open(io.BytesIO(data)) as image:

@@ -115,3 +115,22 @@ def test_check_names_images_too_large_with_file_and_line(project, run):
                         "image huge.png is 9000×6000 pixels (54 megapixels), more than the 50 "
                         "a build decodes: scale it down (a full A4 page at 300 dpi needs "
                         "about 9)")
+
+
+def test_resampling_turns_the_photo_upright_and_is_reproducible(tmp_path):
+    import io
+
+    from PIL import Image
+
+    from leaflet.images import fit_for_print
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view": a phone held upright
+    buffer = io.BytesIO()
+    Image.new("RGB", (4000, 2000), "navy").save(buffer, "JPEG", exif=exif)
+    smaller = fit_for_print(buffer.getvalue(), 1000)
+    image = Image.open(io.BytesIO(smaller))
+    assert (image.format, image.size) == ("JPEG", (1000, 2000))
+    assert image.getexif().get(0x0112) is None  # the pixels are upright: no tag to obey
+    assert fit_for_print(buffer.getvalue(), 1000) == smaller
+    assert fit_for_print(buffer.getvalue(), 5000) is None  # never enlarged
