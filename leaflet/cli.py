@@ -12,7 +12,7 @@ import click
 
 from . import __version__
 from .config import CONFIG_NAME, load_config
-from .errors import LeafletError
+from .errors import LeafletError, display_path
 from .files import atomic_write
 from .options import NEEDS_CMYK, PDF_VARIANTS, TAGGED, RenderOptions
 
@@ -136,7 +136,7 @@ def render_options(config, no_impose: bool, print_ready: bool, bleed, pdf_varian
                          bleed_mm=bleed, print_ready_layouts=config.print_ready)
 
 
-def refuse_tagged_imposition(config, options: RenderOptions, layouts) -> None:
+def refuse_tagged_imposition(config, options: RenderOptions, layouts: tuple[str, ...]) -> None:
     """A tagged variant asked for with a layout imposed on sheets cannot be written (the
     imposition drops the tags): a usage error, not one failed output per leaflet."""
     if not options.impose or options.pdf_variant not in TAGGED:
@@ -265,7 +265,7 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
         sys.exit(1 if not summary.interrupted else 130)
 
 
-def show_errors(failed) -> None:
+def show_errors(failed: list) -> None:
     """Each problem once: a content file that cannot be read fails every layout it was
     going to be built in, with the same lines."""
     shown: set[str] = set()
@@ -279,7 +279,6 @@ def show_errors(failed) -> None:
 def show_naming_problems(state: State) -> None:
     """Folders and files under content/ that are not built because of their names."""
     from .content import naming_problems  # lazy: see the top of this module
-    from .errors import display_path
 
     if state.verbosity < 0:
         return
@@ -330,7 +329,6 @@ class Reporter:
 def list_(state: State):
     """Show each leaflet, its languages, their status and dates."""
     from .content import discover, load_leaflet, naming_problems  # lazy: see the top
-    from .errors import display_path
 
     found = discover(state.project)
     misnamed = naming_problems(state.project)

@@ -7,7 +7,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .content import canonical_tag
 from .errors import LeafletError, raise_all
 from .layouts import LAYOUTS, PAPERS, Layout, custom_layout
 from .options import PDF_VARIANTS, TAGGED
@@ -149,6 +148,10 @@ def load_config(root: Path) -> Config:
                 problems.append(f"build.{key} must be a list of names, e.g. [\"en\", \"es\"]")
                 continue
             if key == "languages":
+                # Lazy: content brings YAML and the sanitizer (~20 ms), which
+                # `leaflet --help` and `layouts` must not pay.
+                from .content import canonical_tag
+
                 kwargs[key] = tuple(canonical_tag(v.replace("_", "-")) for v in value)
                 continue
             unknown = [v for v in value if v.lower() not in by_lower]
