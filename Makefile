@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	@bash scripts/system-deps.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# The distribution was once called "leaflet", the name of an unrelated PyPI package.
+	@$(BIN)/python -m pip uninstall --quiet --yes leaflet 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 

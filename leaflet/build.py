@@ -18,7 +18,7 @@ from . import check
 from .config import Config
 from .content import discover, load_cached, refuse_outside, split_front_matter
 from .errors import LeafletError, display_path, time_limit
-from .files import TMP_MARK, atomic_write, quiet, read_json, sha256_file
+from .files import TMP_MARK, atomic_write, local_path, quiet, read_json, sha256_file
 from .inputs import job_key, shared_key
 from .manifest import MANIFEST_NAME, Job, Result, Summary, output_path, write_manifest
 from .options import RenderOptions
@@ -146,8 +146,10 @@ def _init_worker(config: Config, options: RenderOptions, out: Path,
     # Workers leave interrupts to the parent, which stops them in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _STATE.update(renderer=Renderer(config), options=options, out=out, leaflets={},
-                  timeout=timeout, hints=hints or {})
+    renderer = Renderer(config)
+    renderer.warm_up()  # start-up, before any output's --timeout starts counting
+    _STATE.update(renderer=renderer, options=options, out=out, leaflets={}, timeout=timeout,
+                  hints=hints or {})
 
 
 def _run_job(job: Job, key: str) -> Result:
@@ -159,14 +161,19 @@ def _run_job(job: Job, key: str) -> Result:
         with time_limit(timeout, f"took longer than {timeout or 0:g} s (--timeout) to build "
                                  f"{job.output.name}", job.source):
             leaflet = load_cached(job.source, _STATE["leaflets"])
+            loaded = time.perf_counter()
             renderer = _STATE["renderer"]
             made = produce(renderer, leaflet, renderer.config.layout(job.layout),
                            _STATE["options"], _STATE.get("hints", {}).get(job.output))
+        produced = time.perf_counter()
         target = _STATE["out"] / job.output
         try:
             atomic_write(target, made.pdf)
         except OSError as exc:
             raise LeafletError(f"cannot write {target}: {exc.strerror or exc}") from None
+        details = [f"time: read {loaded - start:.2f} s, lay out and make the PDF "
+                   f"{produced - loaded:.2f} s, save {time.perf_counter() - produced:.2f} s",
+                   *_read_files(renderer)]
         warnings = list(made.warnings)
         if made.missing_strings:
             warnings.append(f"{len(made.missing_strings)} template text(s) not translated "
@@ -175,7 +182,7 @@ def _run_job(job: Job, key: str) -> Result:
         return Result(job, "built", hashlib.sha256(made.pdf).hexdigest(), made.pages,
                       len(made.pdf), warnings, seconds=time.perf_counter() - start, key=key,
                       fit={"body_pt": made.body_pt, "padding": made.padding,
-                           "renders": made.renders})
+                           "renders": made.renders}, details=details)
     except RecursionError:
         return Result(job, "failed", error=LeafletError(
             "nested too deeply to lay out (elements, lists or quotes inside each other, "
@@ -190,6 +197,24 @@ def _run_job(job: Job, key: str) -> Result:
         return Result(job, "failed", error=f"{job.source}: internal error: "
                                            f"{type(exc).__name__}: {exc}",
                       seconds=time.perf_counter() - start)
+
+
+def _read_files(renderer: Renderer) -> list[str]:
+    """For `build -vv`: the files (and URLs) the last document read, images resampled."""
+    fetched = getattr(renderer, "fetched", None)
+    if fetched is None or not fetched.urls:
+        return []
+    root = renderer.config.root.resolve()
+    shown = []
+    for url in fetched.urls:
+        path = local_path(url) if url.startswith("file:") else None
+        name = (path.relative_to(root).as_posix() if path and path.is_relative_to(root)
+                else path.name if path else url[:60])
+        sizes = fetched.images.get(url)
+        if sizes and sizes[0] != sizes[1]:
+            name += f" ({sizes[0][0]}×{sizes[0][1]}, resampled to {sizes[1][0]}×{sizes[1][1]})"
+        shown.append(name)
+    return ["read: " + ", ".join(shown)]
 
 
 # ------------------------------------------------------------------ the build
@@ -306,6 +331,7 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
     keyed: list[tuple[Job, str, bool]] = []
     hints: dict[Path, FitHint] = {}
     recorded: dict[str, float] = {}
+    why: dict[Job, str] = {}  # the cache decision per output, for `build -vv`
     for job in the_plan.jobs:
         try:
             refuse_outside(job.source)  # not even hashed
@@ -323,6 +349,7 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
         entry = _cache_entry(cache.get(job.output.as_posix()))
         hit = (not force and entry is not None and entry["key"] == key
                and sha256_file(out / job.output) == entry["sha256"])
+        why[job] = _cache_decision(force, entry, key, hit)
         keyed.append((job, key, hit))
         # What the last build of it learnt: where its fit landed, and what it cost.
         hint = _fit_hint(entry, key) if not hit else None
@@ -378,6 +405,7 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
     try:
         todo = sum(1 for _, _, hit in keyed if not hit)
         for r in _execute(config, options, out, feed(), todo, jobs, fail_fast, timeout, hints):
+            r.details.insert(0, why.get(r.job, ""))
             results.append(r)
             notify(r)
             if r.status == "built":
@@ -409,6 +437,19 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
             raise LeafletError(f"cannot write the cache or manifest: {exc.strerror or exc}",
                                out) from None
     return summary
+
+
+def _cache_decision(force: bool, entry: dict | None, key: str, hit: bool) -> str:
+    if hit:
+        return f"cache: inputs unchanged (key {key[:12]}) and the PDF is as built: kept"
+    if force:
+        return "cache: --force: rebuilt"
+    if entry is None:
+        return "cache: no earlier build of it recorded: built"
+    if entry["key"] != key:
+        return (f"cache: inputs changed (key {entry['key'][:12]} → {key[:12]}): the content, "
+                "its folder, the templates, styles, settings, fonts or options: rebuilt")
+    return "cache: the PDF on disk is missing or not the one built: rebuilt"
 
 
 def _execute(config, options, out, feed, todo, jobs, fail_fast, timeout=None, hints=None):
@@ -531,5 +572,7 @@ def _stop_pool(pool) -> None:
 
 def _init_in_process(config, options, out, timeout=None, hints=None):
     if _STATE.get("renderer") is None or _STATE["renderer"].config != config:
-        _STATE.update(renderer=Renderer(config), leaflets={})
+        renderer = Renderer(config)
+        renderer.warm_up()  # as in a worker: start-up is not part of any output's time
+        _STATE.update(renderer=renderer, leaflets={})
     _STATE.update(options=options, out=out, timeout=timeout, hints=hints or {})

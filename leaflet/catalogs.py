@@ -25,6 +25,7 @@ from . import __version__
 from .errors import LeafletError, display_path
 from .po import DOMAIN, read_po_file
 from .files import atomic_write
+from .resources import builtin_dir
 
 POT_NAME = f"{DOMAIN}.pot"
 TRANSLATOR_TAG = "Translators:"
@@ -42,13 +43,13 @@ PLURAL_FORMS = {
 
 # ------------------------------------------------------------------ extraction
 
-def _mapping(root: Path):
+def _mapping(root: Path, default: str = DEFAULT_MAPPING):
     # Lazy, in every function here: Babel's message tools cost ~60 ms to import, and
     # `python -m leaflet.catalogs --help` needs none of them.
     from babel.messages.frontend import parse_mapping_cfg
 
     cfg = root / "babel.cfg"
-    text = cfg.read_text(encoding="utf-8") if cfg.is_file() else DEFAULT_MAPPING
+    text = cfg.read_text(encoding="utf-8") if cfg.is_file() else default
     try:
         method_map, options_map = parse_mapping_cfg(io.StringIO(text), str(cfg))
     except Exception as exc:  # noqa: BLE001 - configparser raises many kinds
@@ -59,26 +60,42 @@ def _mapping(root: Path):
     return method_map, options_map
 
 
+def _sources(root: Path) -> list[tuple[Path, str]]:
+    """Where template text comes from: leaflet's own templates (and the text its code
+    adds, such as the page counter), then the project's templates, if it is another
+    folder (a clinic's, which overrides some templates or none)."""
+    builtin = builtin_dir("templates").parent
+    own = [(builtin, DEFAULT_MAPPING)]
+    if not (builtin / "babel.cfg").is_file():  # an installed wheel: the code is beside it
+        own.append((Path(__file__).resolve().parent, "[python: **.py]\n"))
+    if builtin.resolve() == root.resolve():
+        return own
+    return [*own, (root, DEFAULT_MAPPING)]
+
+
 def extract(root: Path):
-    """Every translatable string of the templates under ``root`` as a ``.pot`` catalog."""
+    """Every translatable string of the templates (leaflet's and the project's) as a
+    ``.pot`` catalog."""
     import jinja2  # lazy: see _mapping
     from babel.messages.catalog import Catalog
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 
-    method_map, options_map = _mapping(root)
     template = Catalog(project="leaflet", version=__version__, domain=DOMAIN,
                        msgid_bugs_address="", copyright_holder="the leaflet authors",
                        charset="utf-8", fuzzy=False)
-    try:
-        found = list(extract_from_dir(root, method_map, options_map, DEFAULT_KEYWORDS,
-                                      comment_tags=(TRANSLATOR_TAG,), strip_comment_tags=True,
-                                      directory_filter=_skip_hidden))
-    except jinja2.TemplateSyntaxError as exc:
-        raise LeafletError(f"template error: {exc.message}", root / (exc.filename or ""),
-                           exc.lineno) from None
-    for filename, lineno, message, comments, context in found:
-        template.add(message, None, [(Path(filename).as_posix(), lineno)],
-                     auto_comments=comments, context=context)
+    for base, default in _sources(root):
+        method_map, options_map = _mapping(base, default)
+        try:
+            found = list(extract_from_dir(base, method_map, options_map, DEFAULT_KEYWORDS,
+                                          comment_tags=(TRANSLATOR_TAG,),
+                                          strip_comment_tags=True,
+                                          directory_filter=_skip_hidden))
+        except jinja2.TemplateSyntaxError as exc:
+            raise LeafletError(f"template error: {exc.message}", base / (exc.filename or ""),
+                               exc.lineno) from None
+        for filename, lineno, message, comments, context in found:
+            template.add(message, None, [(Path(filename).as_posix(), lineno)],
+                         auto_comments=comments, context=context)
     return template
 
 

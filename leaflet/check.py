@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Iterable, Iterator
 from urllib.parse import unquote, urlsplit
 
-from . import content, fonts, i18n, readability
+from . import content, fonts, i18n, images, readability
 from .config import CONFIG_NAME, Clinic, Config
-from .content import MAX_BYTES, REQUIRED, Block, Leaflet, discover, \
-    front_matter_lines, load_leaflet, refuse_outside, scan_body, split_front_matter
+from .content import MAX_BYTES, Block, Leaflet, discover, \
+    front_matter_lines, load_leaflet, naming_problems, refuse_outside, scan_body, \
+    split_front_matter
 from .errors import LeafletError, display_path, time_limit
 from .files import local_path
 
@@ -36,6 +37,8 @@ RULES: dict[str, tuple[str, str]] = {
     "feedback-route": ("error", "leaflet.toml has no clinic.feedback (how patients give feedback)"),
     "brand-contrast": ("error", f"clinic.brand_colour has less than {MIN_CONTRAST}:1 contrast "
                                 "with the white page (WCAG AA)"),
+    "file-name": ("error", "a folder under content/ that is not a leaflet name, or a file that "
+                           "is not a language tag (not built; the message gives the name)"),
     "meta-invalid": ("error", "a content file cannot be read or its front matter is malformed"),
     "meta-missing": ("error", "a required front matter field is missing (title, summary, "
                               "version, published, reviewed, next_review, owner, sources)"),
@@ -47,7 +50,15 @@ RULES: dict[str, tuple[str, str]] = {
                                      "([check] readability_grade, default 8) or its equivalent"),
     "long-sentence": ("warning", f"a sentence has more than {readability.LONG_SENTENCE_WORDS} "
                                  "words"),
+    "html-removed": ("warning", "raw HTML in the body that leaflets do not print (styles, "
+                                "scripts, frames, forms, other links) was removed"),
     "img-alt": ("error", "an image has no alt text"),
+    "img-too-large": ("error", f"an image has more than {images.MAX_IMAGE_PIXELS // 1_000_000} "
+                               f"megapixels or {images.MAX_RESOURCE_BYTES // 1_000_000} MB: "
+                               "the build refuses it"),
+    "img-large": ("warning", f"an image is wider than any page prints at {images.PRINT_DPI} dpi "
+                             "(it is scaled down in each PDF; a smaller file keeps the project "
+                             "light)"),
     "file-missing": ("error", "an image or a linked local file does not exist"),
     "file-outside": ("error", "an image or a linked local file is outside the project folder"),
     "file-remote": ("warning", "an image on the web is not fetched while build.allow_network "
@@ -181,10 +192,13 @@ def run_checks(config: Config, slugs: Iterable[str] = (), langs: Iterable[str] =
     """Check the project: leaflet.toml, then every leaflet × language asked for."""
     run = _Run(config, today or dt.date.today())
     report = Report(config.root, run.today, config.readability_grade)
-    langs = list(langs)
+    langs, slugs = list(langs), list(slugs)
     found = discover(config.root)
     findings = list(project_findings(config))
-    for slug in list(slugs) or list(found):
+    if not slugs:
+        findings += [finding("file-name", path, None, message)
+                     for path, message in naming_problems(config.root)]
+    for slug in slugs or list(found):
         files = found.get(slug, {})
         results: dict[str, _FileResult] = {}
         for lang, path in files.items():
@@ -250,8 +264,8 @@ def config_failure(root: Path, error: LeafletError, today: dt.date | None = None
     """A report for a project whose leaflet.toml cannot be loaded."""
     report = Report(root, today or dt.date.today(), Config(root=root, path=None)
                     .readability_grade)
-    report.findings = [finding("config-invalid", error.path or root / CONFIG_NAME, error.line,
-                               error.detail)]
+    report.findings = [finding("config-invalid", p.path or root / CONFIG_NAME, p.line, p.detail)
+                       for p in error.problems]
     return report
 
 
@@ -295,20 +309,22 @@ class _Run:
             leaflet = load_leaflet(path)
             body, body_line = leaflet.body_markdown, leaflet.body_line
         except LeafletError as exc:
-            meta, body, body_line, lines = _front_matter(path)
-            reported = False
-            for key in REQUIRED if meta is not None else ():
-                if meta.get(key) in (None, "", []):
-                    findings.append(finding("meta-missing", path, lines.get(key, 2),
-                                            _MISSING.get(key, f"front matter field {key!r} "
-                                                              "is missing")))
-                    reported = reported or exc.detail == f"front matter field {key!r} is missing"
-            if not reported:
-                findings.append(finding("meta-invalid", exc.path or path, exc.line, exc.detail))
+            _, body, body_line, _ = _front_matter(path)
+            for problem in exc.problems:  # every problem the loader found, on its line
+                key = _MISSING_KEY.fullmatch(problem.detail)
+                if key:
+                    findings.append(finding("meta-missing", problem.path or path, problem.line,
+                                            _MISSING.get(key.group(1), problem.detail)))
+                else:
+                    findings.append(finding("meta-invalid", problem.path or path,
+                                            problem.line, problem.detail))
         if not errors_only:
             findings += _placeholder_findings(path)
         if leaflet is not None:
             findings += self.review_findings(leaflet)
+            if not errors_only:
+                findings += [finding("html-removed", path, line, message)
+                             for line, message in leaflet.removed_html]
         if body is not None:
             blocks = scan_body(body, body_line)
             findings += self.link_findings(path, blocks)
@@ -386,6 +402,48 @@ class _Run:
                           "project")
         elif not _exists(target):
             yield finding("file-missing", path, number, f"{what} not found: {url}")
+        elif kind == "image":
+            yield from self.image_size_findings(path, number, url, target)
+
+    def image_size_findings(self, path: Path, number: int, url: str, target: Path
+                            ) -> Iterator[Finding]:
+        """The limits the build enforces, and more pixels than any page prints."""
+        try:
+            size = target.stat().st_size
+        except OSError:
+            return
+        pixels = images.file_pixels(target)
+        megabytes = f"{size / 1e6:.1f} MB"
+        if size > images.MAX_RESOURCE_BYTES:
+            yield finding("img-too-large", path, number,
+                          f"image {url} is {megabytes}, more than the "
+                          f"{images.MAX_RESOURCE_BYTES // 1_000_000} MB a build reads: "
+                          "save a smaller copy")
+            return
+        if pixels is None:
+            return
+        width, height = pixels
+        if width * height > images.MAX_IMAGE_PIXELS:
+            yield finding("img-too-large", path, number,
+                          f"image {url} is {width}×{height} pixels ({width * height / 1e6:.0f} "
+                          f"megapixels), more than the {images.MAX_IMAGE_PIXELS / 1e6:.0f} "
+                          "a build decodes: scale it down (a full A4 page at 300 dpi needs "
+                          "about 9)")
+            return
+        widest = self.widest_print_pixels()
+        if widest and width > widest:
+            yield finding("img-large", path, number,
+                          f"image {url} is {width}×{height} pixels ({megabytes}), more than "
+                          f"print needs: the widest page of your layouts is {widest} pixels "
+                          f"at {images.PRINT_DPI} dpi; each PDF gets a copy scaled down to "
+                          f"that, but a copy saved {widest} pixels wide keeps the project and "
+                          "every build light")
+
+    def widest_print_pixels(self) -> int | None:
+        """Pixels across the widest page of the configured layouts, at 300 dpi."""
+        widths = [self.config.registry[name].page_size(self.config.paper)[0]
+                  for name in self.config.layouts if name in self.config.registry]
+        return images.print_pixels(max(widths)) if widths else None
 
     # -------------------------------------------------------------- emphasis
 
@@ -446,6 +504,7 @@ class _Run:
                 for p in found]
 
 
+_MISSING_KEY = re.compile(r"front matter field '(\w+)' is missing")
 _MISSING = {
     "sources": "no sources listed: add 'sources:' with the evidence the leaflet is based on "
                "(PIF TICK)",

@@ -11,10 +11,10 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import load_config
-from .errors import LeafletError
+from .config import CONFIG_NAME, load_config
+from .errors import LeafletError, display_path
 from .files import atomic_write
-from .options import NEEDS_CMYK, PDF_VARIANTS, RenderOptions
+from .options import NEEDS_CMYK, PDF_VARIANTS, TAGGED, RenderOptions
 
 # Each command imports its stage modules when it runs ("lazy"): `leaflet --help` and the
 # light commands must not pay for Markdown, Jinja2 or WeasyPrint (0.35 s alone).
@@ -23,9 +23,11 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class State:
-    def __init__(self, project: Path, verbosity: int):
+    def __init__(self, project: Path, verbosity: int, found: str = ""):
         self.project = project
         self.verbosity = verbosity
+        self.found = found  # how the project folder was chosen, for -v
+        self.announced = False
         self._config = None
 
     @property
@@ -34,25 +36,59 @@ class State:
             self._config = load_config(self.project)
         return self._config
 
+    def say(self, message: str) -> None:
+        """Ordinary output: not under -q."""
+        if self.verbosity >= 0:
+            click.echo(message)
+
+    def announce(self) -> None:
+        """With -v: which project this command works on, and why that one."""
+        if self.verbosity >= 1 and not self.announced:
+            self.announced = True
+            click.echo(f"project: {self.project} ({self.found})", err=True)
+
 
 pass_state = click.make_pass_decorator(State)
 
 
+def find_project(start: Path) -> tuple[Path, str]:
+    """The clinic folder for a command run in ``start``, as git finds ``.git``: the
+    nearest folder upwards with a leaflet.toml, else the nearest with a content/ folder,
+    else ``start`` itself."""
+    start = start.resolve()
+    for marker, what in ((CONFIG_NAME, "file"), ("content", "folder")):
+        for folder in (start, *start.parents):
+            if (folder / marker).is_file() if what == "file" else (folder / marker).is_dir():
+                if folder == start:
+                    return folder, f"{marker} in the current folder"
+                return folder, f"{marker} found in a parent folder"
+    return start, "no leaflet.toml or content/ here or above: the current folder"
+
+
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="leaflet")
-@click.option("--project", "-p", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="The clinic's leaflet folder (holds leaflet.toml).")
+@click.option("--project", "-p", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The clinic's leaflet folder (holds leaflet.toml).  [default: the nearest "
+                   "folder upwards from here with a leaflet.toml, as git finds .git]")
 @click.option("-v", "--verbose", count=True, help="Say more (repeat for more).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.pass_context
-def main(ctx: click.Context, project: Path, verbose: int, quiet: bool) -> None:
+def main(ctx: click.Context, project: Path | None, verbose: int, quiet: bool) -> None:
     """Turn Markdown patient information into print-ready PDF leaflets.
 
     Content lives in content/<slug>/<lang>.md; clinic details in leaflet.toml.
     """
-    if not project.is_dir():
+    if quiet and verbose:
+        raise click.UsageError("-q (print only errors) and -v (say more) contradict each other")
+    if project is None:
+        project, found = find_project(Path.cwd())
+    elif not project.is_dir():
         raise click.BadParameter(f"folder not found: {project}", param_hint="--project")
-    ctx.obj = State(project.resolve(), -1 if quiet else verbose)
+    else:
+        found = "--project"
+    ctx.obj = State(project.resolve(), -1 if quiet else verbose, found)
+    if ctx.invoked_subcommand not in ("init", "merge-manifests"):
+        ctx.obj.announce()
 
 
 def matrix_options(func):
@@ -98,6 +134,21 @@ def render_options(config, no_impose: bool, print_ready: bool, bleed, pdf_varian
                                f"--pdf-variant {pdf_variant}")
     return RenderOptions(impose=not no_impose, pdf_variant=pdf_variant, print_ready=print_ready,
                          bleed_mm=bleed, print_ready_layouts=config.print_ready)
+
+
+def refuse_tagged_imposition(config, options: RenderOptions, layouts: tuple[str, ...]) -> None:
+    """A tagged variant asked for with a layout imposed on sheets cannot be written (the
+    imposition drops the tags): a usage error, not one failed output per leaflet."""
+    if not options.impose or options.pdf_variant not in TAGGED:
+        return
+    imposed = [name for name in (layouts or config.layouts) if config.layout(name).impose]
+    if imposed:
+        names = " and ".join(imposed)
+        verb = "are" if len(imposed) > 1 else "is"
+        raise click.UsageError(
+            f"--pdf-variant {options.pdf_variant} is a tagged PDF, and {names} {verb} imposed "
+            f"on sheets, which drops the tags: add --no-impose for tagged pages in reading "
+            f"order, or choose other layouts with --layout")
 
 
 jobs_option = click.option(
@@ -174,22 +225,28 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
     """
     from .build import build as run_build  # lazy: see the top of this module
     from .build import plan
-    from .manifest import MANIFEST_NAME, junit_xml
+    from .manifest import MANIFEST_NAME, junit_xml, shard_manifest_name
 
+    if quiet and verbose:
+        raise click.UsageError("-q (print only errors) and -v (say more) contradict each other")
     if quiet:
         state.verbosity = -1
     elif verbose:
         state.verbosity = max(state.verbosity, 0) + verbose
+        state.announce()
 
     config = state.config
     validate_matrix(state, slugs, langs, layouts)
     options = render_options(config, no_impose, print_ready, bleed, pdf_variant)
+    refuse_tagged_imposition(config, options, layouts)
     the_plan = plan(config, slugs, langs, layouts, shard=shard, drafts=not no_drafts)
+    if not slugs:
+        show_naming_problems(state)
     if not the_plan.jobs and not the_plan.skipped and shard is None:
         raise click.ClickException("nothing to build: add content/<slug>/<lang>.md")
     out = (out if out is not None else state.project / "dist")
     jobs = jobs or os.cpu_count() or 1
-    manifest = MANIFEST_NAME if shard is None else f"manifest.shard-{shard[0]}-of-{shard[1]}.json"
+    manifest = MANIFEST_NAME if shard is None else shard_manifest_name(*shard)
     reporter = Reporter(state.verbosity, len(the_plan.jobs) + len(the_plan.skipped))
     summary = run_build(
         config, the_plan, out, options, jobs=jobs, force=force,
@@ -200,12 +257,11 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
     reporter.close()
     if report is not None:
         try:
-            atomic_write(report, junit_xml(summary))
+            atomic_write(report, junit_xml(summary, state.project))
         except OSError as exc:
             raise LeafletError(f"cannot write the report: {exc.strerror or exc}", report) \
                 from None
-    for r in summary.failed:
-        click.echo(f"Error: {r.error}", err=True)
+    show_errors(summary.failed)
     site_failed = summary.site.failed if summary.site is not None else []
     for page in site_failed:
         click.echo(f"Error: {page.error}", err=True)
@@ -218,6 +274,27 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
         click.echo(summary.site.line(), err=bool(site_failed) and state.verbosity < 0)
     if summary.failed or site_failed or summary.interrupted:
         sys.exit(1 if not summary.interrupted else 130)
+
+
+def show_errors(failed: list) -> None:
+    """Each problem once: a content file that cannot be read fails every layout it was
+    going to be built in, with the same lines."""
+    shown: set[str] = set()
+    for r in failed:
+        for line in r.error.splitlines():
+            if line not in shown:
+                shown.add(line)
+                click.echo(f"Error: {line}", err=True)
+
+
+def show_naming_problems(state: State) -> None:
+    """Folders and files under content/ that are not built because of their names."""
+    from .content import naming_problems  # lazy: see the top of this module
+
+    if state.verbosity < 0:
+        return
+    for path, message in naming_problems(state.project):
+        click.echo(f"warning: {display_path(path)}: {message}")
 
 
 class Reporter:
@@ -249,6 +326,9 @@ class Reporter:
         click.echo(f"{r.status:<8} {path} ({r.pages} p, {r.bytes // 1024} KB, {r.seconds:.2f} s)")
         for warning in r.warnings:
             click.echo(f"  warning: {warning}")
+        if self.verbosity >= 2:
+            for detail in r.details:
+                click.echo(f"  {detail}")
 
     def close(self) -> None:
         if self.bar is not None:
@@ -259,10 +339,11 @@ class Reporter:
 @pass_state
 def list_(state: State):
     """Show each leaflet, its languages, their status and dates."""
-    from .content import discover, load_leaflet  # lazy: see the top of this module
+    from .content import discover, load_leaflet, naming_problems  # lazy: see the top
 
     found = discover(state.project)
-    if not found:
+    misnamed = naming_problems(state.project)
+    if not found and not misnamed:
         click.echo("No leaflets yet: add content/<slug>/<lang>.md")
         return
     for slug, langs in found.items():
@@ -279,7 +360,10 @@ def list_(state: State):
                 source_version[lang] = item.version
         for lang, item in loaded.items():
             if isinstance(item, LeafletError):
-                click.echo(f"  {lang:<8} ERROR  {item.format_message()}")
+                first, *more = item.format_message().split("\n")
+                click.echo(f"  {lang:<8} ERROR  {first}")
+                for line in more:
+                    click.echo(f"  {'':<8}        {line}")
                 continue
             if item.is_translation:
                 status = item.translation_status
@@ -291,6 +375,10 @@ def list_(state: State):
                 status = "source"
             click.echo(f"  {lang:<8} v{item.version:<6} published {item.published}  "
                        f"next review {item.next_review}  {status}  {item.title}")
+    if misnamed:
+        click.echo("Not built, because of their names:")
+        for path, message in misnamed:
+            click.echo(f"  {display_path(path)}: {message}")
 
 
 @main.command()
@@ -315,12 +403,11 @@ def preview(state: State, slugs, langs, layouts, out, jobs):
     # The same options as a plain `leaflet build`, so its cached PDFs are reused.
     options = render_options(config, False, False, None, None)
     summary = run_build(config, the_plan, dist, options, jobs=jobs or os.cpu_count() or 1)
-    for r in summary.failed:
-        click.echo(f"Error: {r.error}", err=True)
+    show_errors(summary.failed)
     out = out if out is not None else state.project / "preview"
     sheets = make_previews(summary.results, dist, out)
     for slug, sheet in sheets.items():
-        click.echo(f"contact sheet: {sheet}")
+        state.say(f"contact sheet: {sheet}")
     if summary.failed:
         sys.exit(1)
 
@@ -331,25 +418,32 @@ def preview(state: State, slugs, langs, layouts, out, jobs):
 @pass_state
 def new(state: State, slug, title):
     """Start a new leaflet: writes content/SLUG/en.md with every field to fill in."""
-    from .scaffold import PLACEHOLDER, new_leaflet  # lazy: see the top of this module
+    from .content import SLUG_RE, slugify  # lazy: see the top of this module
+    from .scaffold import PLACEHOLDER, new_leaflet
 
+    if not SLUG_RE.match(slug):
+        better = slugify(slug) or "knee-surgery"
+        raise click.BadParameter(f"{slug!r} is not a valid leaflet name: use lower-case "
+                                 f"letters, digits and hyphens, e.g. 'leaflet new {better}'",
+                                 param_hint="SLUG")
     path = new_leaflet(state.project, slug, title)
-    click.echo(f"wrote {path}")
-    click.echo(f"Fill in every {PLACEHOLDER}, then run: leaflet check {slug}")
+    state.say(f"wrote {path}")
+    state.say(f"Fill in every {PLACEHOLDER}, then run: leaflet check {slug}")
 
 
 @main.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", default="Your clinic", show_default=True, help="The clinic's name.")
-@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
-              help="Paper size.")
-def init(folder, name, paper):
+@click.option("--paper", type=click.Choice(["a4", "letter"], case_sensitive=False),
+              default="a4", show_default=True, help="Paper size.")
+@pass_state
+def init(state: State, folder, name, paper):
     """Create a new clinic folder that builds straight away."""
     from .scaffold import init_project  # lazy: see the top of this module
 
-    for path in init_project(folder, name, paper):
-        click.echo(f"wrote {path}")
-    click.echo(f"Next: cd {folder} && leaflet build")
+    for path in init_project(folder, name, paper.lower()):
+        state.say(f"wrote {path}")
+    state.say(f"Next: cd {folder} && leaflet build")
 
 
 @main.command(name="merge-manifests")
@@ -357,16 +451,25 @@ def init(folder, name, paper):
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the combined manifest.")
-def merge_manifests(manifests, out):
-    """Combine the manifests of sharded builds into one."""
-    from .manifest import merge_manifests as merge  # lazy: see the top of this module
+@pass_state
+def merge_manifests(state: State, manifests, out):
+    """Combine the manifests of sharded builds into one.
 
+    Shard manifests are named manifest.shard-K-of-N.json (as 'build --shard K/N' writes
+    them): a shard missing or given twice is reported as a warning.
+    """
+    from .manifest import merge_manifests as merge  # lazy: see the top of this module
+    from .manifest import shard_warnings
+
+    if state.verbosity >= 0:
+        for warning in shard_warnings(list(manifests)):
+            click.echo(f"warning: {warning}", err=True)
     merged = merge(list(manifests))
     try:
         atomic_write(out, json.dumps(merged, indent=2, ensure_ascii=False).encode())
     except OSError as exc:
         raise LeafletError(f"cannot write: {exc.strerror or exc}", out) from None
-    click.echo(f"{len(merged['outputs'])} outputs from {len(manifests)} manifests → {out}")
+    state.say(f"{len(merged['outputs'])} outputs from {len(manifests)} manifests → {out}")
 
 
 @main.command()

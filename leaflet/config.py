@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import LeafletError
+from .errors import LeafletError, raise_all
 from .layouts import LAYOUTS, PAPERS, Layout, custom_layout
 from .options import PDF_VARIANTS, TAGGED
 from .resources import builtin_dir
@@ -57,6 +57,9 @@ class Config:
     readability_grade: float = 8.0
     custom_layouts: tuple[Layout, ...] = ()
     site_url: str = ""  # [site] base_url: where OUT/site/ is published ('' if not said)
+    # The clinic's country (ISO 3166, e.g. "GB"): dates and numbers follow its style in
+    # every language written there ("en" prints as en-GB: 15 October 2026).
+    region: str = ""
 
     @property
     def registry(self) -> dict[str, Layout]:
@@ -68,7 +71,8 @@ class Config:
 
 
 _CLINIC_KEYS = {f for f in Clinic.__dataclass_fields__}
-_BUILD_KEYS = {"paper", "languages", "layouts", "link", "allow_network", "print_ready"}
+_BUILD_KEYS = {"paper", "languages", "layouts", "link", "allow_network", "print_ready",
+               "region"}
 _CHECK_KEYS = {"review_warning_days", "readability_grade"}
 _SITE_KEYS = {"base_url"}
 _TOP_KEYS = {"clinic", "build", "check", "fonts", "layouts", "site"}
@@ -81,7 +85,8 @@ def load_config(root: Path) -> Config:
     if not path.exists():
         return Config(root=root, path=None)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except UnicodeDecodeError:
         raise LeafletError("not valid UTF-8 text", path) from None
     except OSError as exc:
@@ -133,22 +138,38 @@ def load_config(root: Path) -> Config:
     _unknown(build, _BUILD_KEYS, "build.", problems)
     kwargs: dict = {}
     paper = build.get("paper", "a4")
-    if paper not in PAPERS:
+    # Values are read whatever their case: "A4" is a4, "Standard" the standard layout.
+    if not isinstance(paper, str) or paper.lower() not in PAPERS:
         problems.append(f"build.paper must be one of {', '.join(PAPERS)}, not {paper!r}")
     else:
-        kwargs["paper"] = paper
+        kwargs["paper"] = paper.lower()
+    by_lower = {name.lower(): name for name in known_layouts}
     for key in ("languages", "layouts", "print_ready"):
         if key in build:
             value = build[key]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 problems.append(f"build.{key} must be a list of names, e.g. [\"en\", \"es\"]")
                 continue
-            unknown = [v for v in value if key != "languages" and v not in known_layouts]
+            if key == "languages":
+                # Lazy: content brings YAML and the sanitizer (~20 ms), which
+                # `leaflet --help` and `layouts` must not pay.
+                from .content import canonical_tag
+
+                kwargs[key] = tuple(canonical_tag(v.replace("_", "-")) for v in value)
+                continue
+            unknown = [v for v in value if v.lower() not in by_lower]
             if unknown:
                 problems.append(f"build.{key}: unknown layout {unknown[0]!r} "
                                 f"(known layouts: {', '.join(known_layouts)})")
             else:
-                kwargs[key] = tuple(value)
+                kwargs[key] = tuple(by_lower[v.lower()] for v in value)
+    if "region" in build:
+        region = build["region"]
+        if not isinstance(region, str) or not _known_region(region):
+            problems.append(f"build.region must be a country or region code such as \"GB\", "
+                            f"\"US\" or \"MX\" (ISO 3166), not {region!r}")
+        else:
+            kwargs["region"] = region.upper()
     if "link" in build:
         link = build["link"]
         if not isinstance(link, str):
@@ -195,12 +216,65 @@ def load_config(root: Path) -> Config:
             # The QR codes lead to the web version unless build.link says otherwise.
             kwargs.setdefault("link", url + "{slug}/{lang}/")
 
-    if problems:
-        if len(problems) == 1:
-            raise LeafletError(problems[0], path)
-        listing = "\n".join(f"  - {p}" for p in problems)
-        raise LeafletError(f"{len(problems)} problems:\n{listing}", path)
+    # Each problem on the line of the setting it names (TOML itself gives lines only for
+    # syntax errors), all of them at once.
+    raise_all(sorted((LeafletError(p, path, setting_line(text, p)) for p in problems),
+                     key=lambda e: e.line or 0))
     return Config(root=root, path=path, clinic=Clinic(**clinic_kwargs), **kwargs)
+
+
+def _known_region(code: str) -> bool:
+    from babel import Locale  # lazy: Babel's locale data costs ~50 ms
+
+    return (len(code) == 2 and code.isalpha() or len(code) == 3 and code.isdigit()) \
+        and code.upper() in Locale("en").territories
+
+
+_SETTING = re.compile(r"^(?:unknown setting |\[)?([A-Za-z_][\w-]*(?:\.[\w-]+)*)")
+_FONT_SETTING = re.compile(r"^(?:unknown setting )?fonts #(\d+)(?:[.:]\s*([a-z_]+))?")
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+
+
+def setting_line(text: str, problem: str) -> int | None:
+    """The line of ``leaflet.toml`` holding the setting a problem names (``build.paper``,
+    ``layouts.card.page``, ``fonts #2: family``), else its table's header line."""
+    lines = text.split("\n")
+    headers = []  # (line number, table name, is an array of tables)
+    for number, line in enumerate(lines, 1):
+        match = _HEADER.match(line)
+        if match:
+            name = ".".join(part.strip().strip("\"'") for part in match.group(2).split("."))
+            headers.append((number, name, match.group(1) == "[["))
+
+    def key_in(start: int, key: str) -> int | None:
+        for number in range(start + 1, len(lines) + 1):
+            if _HEADER.match(lines[number - 1]):
+                return None
+            if re.match(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", lines[number - 1]):
+                return number
+        return None
+
+    if match := _FONT_SETTING.match(problem):
+        tables = [n for n, name, array in headers if name == "fonts" and array]
+        index = int(match.group(1)) - 1
+        if index < len(tables):
+            return (key_in(tables[index], match.group(2)) if match.group(2) else None) \
+                or tables[index]
+        return None
+    match = _SETTING.match(problem)
+    if not match:
+        return None
+    parts = match.group(1).split(".")
+    for split in range(len(parts), -1, -1):
+        table, rest = ".".join(parts[:split]), parts[split:]
+        starts = [0] if not table else [n for n, name, _ in headers if name == table]
+        for start in starts:
+            found = key_in(start, rest[0]) if rest else None
+            if found:
+                return found
+        if table and starts:
+            return starts[0]
+    return None
 
 
 def _custom_layouts(tables: dict, root: Path, problems: list[str]) -> dict[str, Layout]:

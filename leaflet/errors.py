@@ -29,6 +29,41 @@ class LeafletError(click.ClickException):
         return f"{where}: {self.detail}"
 
 
+    @property
+    def problems(self) -> list[LeafletError]:
+        """Every problem this error stands for (one, unless it is ``LeafletErrors``)."""
+        return [self]
+
+
+class LeafletErrors(LeafletError):
+    """Several problems found at once (every unknown field, every bad value of a file):
+    one ``file:line: message`` line each, so an author can fix them all in one go."""
+
+    def __init__(self, problems: list[LeafletError]):
+        self._problems = list(problems)
+        first = self._problems[0]
+        super().__init__(first.detail, first.path, first.line)
+
+    @property
+    def problems(self) -> list[LeafletError]:
+        return list(self._problems)
+
+    def format_message(self) -> str:
+        return "\n".join(p.format_message() for p in self._problems)
+
+    def show(self, file=None) -> None:
+        for problem in self._problems:
+            click.echo(f"Error: {problem.format_message()}", file=file, err=True)
+
+
+def raise_all(problems: list[LeafletError]) -> None:
+    """Raise the problems found, if any: one as itself, several as ``LeafletErrors``."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise LeafletErrors(problems)
+
+
 def display_path(path: Path) -> str:
     """A path as the user typed it: relative to the current folder when inside it."""
     try:

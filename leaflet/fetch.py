@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-import io
-import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.parse import urlsplit
 
 from .errors import display_path
 from .files import local_path, shorten
+from .images import LOW_DPI, MAX_IMAGE_PIXELS, MAX_RESOURCE_BYTES, PRINT_DPI, fit_for_print, \
+    image_pixels, is_raster, print_pixels
 
-# A whole A3 page at 300 dpi is 17 megapixels; a 48-megapixel phone photo still fits.
-# Beyond this an image costs hundreds of MB to decode (Pillow's own "decompression bomb"
-# guard starts at 89): the output fails and says which image to scale down.
-MAX_IMAGE_PIXELS = 50_000_000
-# Any one resource (image, font, stylesheet): a font family's largest file is ~20 MB.
-MAX_RESOURCE_BYTES = 64_000_000
-_IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
+__all__ = ["MAX_IMAGE_PIXELS", "MAX_RESOURCE_BYTES", "Fetched", "Refused", "image_pixels",
+           "low_resolution_images", "low_resolution_message", "make_fetcher"]
+
+
+@dataclass
+class Fetched:
+    """What the renderer read for one output: every URL, and each raster image with its
+    pixel size as read and as embedded (smaller when it was resampled for print)."""
+
+    urls: list[str]
+    images: dict[str, tuple[tuple[int, int], tuple[int, int]]]
 
 
 class Refused(ValueError):
@@ -25,13 +30,18 @@ class Refused(ValueError):
 
 
 def make_fetcher(roots: list[Path], allow_network: bool = False, refused: list[str] | None = None,
-                 fatal: list[str] | None = None):
+                 fatal: list[str] | None = None, image_width_mm: float | None = None,
+                 fetched: Fetched | None = None):
     """A WeasyPrint URL fetcher confined to ``roots`` (folders, resolved, symlinks followed).
 
     Every refusal is appended to ``refused`` so the build can report it against the
     content file; problems that must fail the output (an image too large to decode) go
     to ``fatal``. HTTP redirects are never followed, even with network access on: the
     target is not checked against anything. Imported lazily: WeasyPrint costs 0.35 s.
+
+    With ``image_width_mm`` (the page width: no image can be placed wider), a raster
+    image wider than that at 300 dpi is resampled to it before WeasyPrint sees it (SVG
+    stays vector); ``fetched`` records what was read.
     """
     from weasyprint.urls import URLFetcher, URLFetcherResponse  # lazy: 0.35 s to import
 
@@ -48,7 +58,7 @@ def make_fetcher(roots: list[Path], allow_network: bool = False, refused: list[s
             name = "an inline (data:) resource" if url.startswith("data:") else shorten(url)
             fatal.append(f"{name} is larger than {MAX_RESOURCE_BYTES / 1e6:g} MB")
             raise Refused(f"too large: {url}")
-        if body.startswith(_IMAGE_MAGIC):
+        if is_raster(body):
             pixels = image_pixels(body)
             if pixels is not None and pixels[0] * pixels[1] > MAX_IMAGE_PIXELS:
                 width, height = pixels
@@ -60,7 +70,23 @@ def make_fetcher(roots: list[Path], allow_network: bool = False, refused: list[s
                              f"{MAX_IMAGE_PIXELS / 1e6:.0f} allowed: scale it down (a full "
                              "A4 page at 300 dpi needs about 9)")
                 raise Refused(f"image too large: {url}")
+            if pixels is not None and image_width_mm:
+                smaller = fit_for_print(body, print_pixels(image_width_mm))
+                embedded = image_pixels(smaller) if smaller is not None else pixels
+                if fetched is not None:
+                    fetched.images[url] = (pixels, embedded or pixels)
+                if smaller is not None:
+                    if fetched is not None and url not in fetched.urls:
+                        fetched.urls.append(url)
+                    return Resampled(response.url, smaller, response.headers, response.status)
+        if fetched is not None and url not in fetched.urls:
+            fetched.urls.append(url)
         return URLFetcherResponse(response.url, body, response.headers, response.status)
+
+    class Resampled(URLFetcherResponse):
+        # WeasyPrint embeds a local image by reading its file again (``path``): a
+        # resampled one has no file, only these bytes.
+        path = None
 
     class ProjectFetcher(URLFetcher):
         def __init__(self):
@@ -97,18 +123,48 @@ def make_fetcher(roots: list[Path], allow_network: bool = False, refused: list[s
     return ProjectFetcher()
 
 
-def image_pixels(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from a raster image's header, without decoding it; None if unknown."""
-    from PIL import Image  # lazy: Pillow is only needed when a page has an image
+def low_resolution_images(document, fetched: Fetched, min_dpi: int = LOW_DPI
+                          ) -> list[tuple[str, tuple[int, int], float, float, float, float]]:
+    """``(url, pixels, width_mm, height_mm, dpi, column_mm)`` of each raster image the
+    laid-out ``document`` prints below ``min_dpi`` (its lowest placement), with the width
+    of the column it sits in."""
+    # Lazy: only a document with raster images gets here (WeasyPrint costs 0.35 s).
+    import hashlib
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # DecompressionBombWarning: we judge the size
-            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-            try:
-                with Image.open(io.BytesIO(data)) as image:
-                    return image.size
-            finally:
-                Image.MAX_IMAGE_PIXELS = saved
-    except Exception:  # noqa: BLE001 - not an image Pillow knows: WeasyPrint will say so
-        return None
+    from weasyprint.formatting_structure.boxes import BlockContainerBox
+
+    by_id = {hashlib.md5(url.encode(), usedforsecurity=False).hexdigest(): url
+             for url in fetched.images}  # WeasyPrint names an image by the MD5 of its URL
+    worst: dict[str, tuple[float, float, float, float]] = {}
+    px_mm = 25.4 / 96  # CSS pixels
+
+    def walk(box, column: float):
+        if isinstance(box, BlockContainerBox) and getattr(box, "width", 0):
+            column = box.width
+        image = getattr(box, "replacement", None)
+        url = by_id.get(getattr(image, "id", None))
+        if url and getattr(box, "width", 0) and getattr(box, "height", 0):
+            dpi = fetched.images[url][0][0] / (box.width * px_mm / 25.4)
+            if url not in worst or dpi < worst[url][2]:
+                worst[url] = (box.width * px_mm, box.height * px_mm, dpi, column * px_mm)
+        for child in getattr(box, "children", ()):
+            walk(child, column)
+
+    for page in document.pages:
+        walk(page._page_box, 0)  # noqa: SLF001 - the laid-out boxes live only there
+    return [(url, fetched.images[url][0], *placed) for url, placed in worst.items()
+            if placed[2] < min_dpi]
+
+
+def low_resolution_message(url: str, pixels: tuple[int, int], width_mm: float,
+                           height_mm: float, dpi: float, column_mm: float) -> str:
+    path = local_path(url) if url.startswith("file:") else None
+    name = "an inline (data:) image" if url.startswith("data:") else \
+        f"image {display_path(path)}" if path else f"image {shorten(url)}"
+    # An image narrower than its column is placed at 96 pixels an inch, so a larger copy
+    # would only be printed larger: one wider than the column is scaled to fit it.
+    column = max(column_mm, width_mm)
+    return (f"{name} ({pixels[0]}×{pixels[1]} pixels) is printed {width_mm:.0f} mm wide at "
+            f"about {dpi:.0f} dpi and will look blurred: a copy at least "
+            f"{print_pixels(column, LOW_DPI)} pixels wide fills the {column:.0f} mm column "
+            f"at {LOW_DPI} dpi ({print_pixels(column, PRINT_DPI)} for {PRINT_DPI} dpi)")

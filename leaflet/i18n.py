@@ -84,17 +84,33 @@ def language_name(lang: str, in_lang: str | None = None) -> str:
     return loc.get_display_name(locale_for(in_lang or lang) or "en") or lang
 
 
-def format_date(value: dt.date, lang: str) -> str:
+def formatting_locale(lang: str, region: str = ""):
+    """The locale whose date and number style a leaflet in ``lang`` follows: the
+    clinic's ``region`` joined to a tag that has none, when CLDR has that pairing
+    (``en`` in a GB clinic → en_GB: "15 October 2026"; ``pl`` there stays pl)."""
+    loc = locale_for(lang)
+    if loc is None or not region or loc.territory:
+        return loc
+    return locale_for(f"{loc.language}-{region}") or loc
+
+
+def format_date(value: dt.date, lang: str, region: str = "") -> str:
     """A date in the leaflet's own words: ``2 de noviembre de 2026``."""
     from babel.dates import format_date as babel_format_date  # lazy: see locale_for
 
-    return babel_format_date(value, format="long", locale=locale_for(lang) or "en")
+    return babel_format_date(value, format="long",
+                             locale=formatting_locale(lang, region) or "en")
 
 
-def format_number(value: float, lang: str) -> str:
+def format_number(value: float, lang: str, region: str = "") -> str:
     from babel.numbers import format_decimal  # lazy: see locale_for
 
-    return format_decimal(value, locale=locale_for(lang) or "en")
+    return format_decimal(value, locale=formatting_locale(lang, region) or "en")
+
+
+def base_language(lang: str) -> str:
+    """``en-GB`` → ``en``: region and script variants share their language's text."""
+    return lang.replace("_", "-").split("-")[0].lower()
 
 
 # ---------------------------------------------------------------- gettext
@@ -114,7 +130,7 @@ class Catalog:
     plural: Callable[[int], int] | None = None
 
     def gettext(self, message: str) -> str:
-        if self.lang == SOURCE_LANG:
+        if base_language(self.lang) == SOURCE_LANG:  # en-GB, en-US: the source text
             return message
         translated = self.messages.get(message)
         if not translated:
@@ -123,7 +139,7 @@ class Catalog:
         return translated
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        if self.lang != SOURCE_LANG:
+        if base_language(self.lang) != SOURCE_LANG:
             form = self.plural(n) if self.plural is not None else int(n != 1)
             translated = self.messages.get((singular, form))
             if translated:
@@ -173,7 +189,8 @@ def _read_catalog(path: Path, mtime: float) -> tuple[dict, Callable[[int], int]]
 
 
 def load_catalog(lang: str, root: Path) -> Catalog:
-    if lang == SOURCE_LANG:
+    """The catalog for ``lang``: its own (``es-MX``), else its base language's (``es``)."""
+    if base_language(lang) == SOURCE_LANG:
         return Catalog(lang, {}, None)
     path = catalog_path(lang, root)
     if path is None:

@@ -13,8 +13,10 @@ from .manifest import Job
 from .options import RenderOptions
 from .resources import builtin_dir
 
-# The libraries whose versions change the bytes of an output.
-LIBRARIES = ("weasyprint", "pydyf", "fonttools", "pikepdf", "jinja2", "markdown", "babel")
+# The libraries whose versions change the bytes of an output (nh3 decides what HTML reaches
+# the PDF, Pillow how images are resampled).
+LIBRARIES = ("weasyprint", "pydyf", "fonttools", "pikepdf", "jinja2", "markdown", "babel",
+             "nh3", "pillow")
 # The web version's own templates and stylesheet: no PDF depends on them.
 SITE_TEMPLATES, SITE_STYLESHEET = "site", "site.css"
 

@@ -4,6 +4,8 @@ manifests and the JUnit report. Cheap to import (no renderer)."""
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -41,6 +43,8 @@ class Result:
     key: str = ""
     # How the layout's fit policy came out: {"body_pt": 20.5, "padding": 0, "renders": 3}.
     fit: dict = field(default_factory=dict)
+    # For `build -vv`: the cache decision, the time of each step, the files read.
+    details: list[str] = field(default_factory=list)
 
     def manifest_entry(self) -> dict:
         return {
@@ -111,15 +115,51 @@ def merge_manifests(paths: list[Path]) -> dict:
     return {"generator": f"leaflet {__version__}", "outputs": entries}
 
 
-def junit_xml(summary: Summary) -> bytes:
-    """One test case per output, so any CI shows which leaflet broke."""
+SHARD_NAME = re.compile(r"manifest\.shard-(\d+)-of-(\d+)\.json")
+
+
+def shard_manifest_name(index: int, total: int) -> str:
+    return f"manifest.shard-{index}-of-{total}.json"
+
+
+def shard_warnings(paths: list[Path]) -> list[str]:
+    """What is wrong with a set of shard manifests (``manifest.shard-K-of-N.json``): a
+    shard missing (its outputs are not in the merge), given twice, or another N."""
+    shards = [(int(m.group(1)), int(m.group(2)), path) for path in paths
+              if (m := SHARD_NAME.fullmatch(path.name))]
+    if not shards:
+        return []
+    warnings = []
+    totals = sorted({total for _, total, _ in shards})
+    if len(totals) > 1:
+        warnings.append(f"the manifests come from builds split {' and '.join(map(str, totals))}"
+                        " ways (--shard K/N with different N): merge one build's shards")
+    for total in totals:
+        counts = Counter(index for index, n, _ in shards if n == total)
+        missing = [k for k in range(1, total + 1) if k not in counts]
+        if missing:
+            names = ", ".join(shard_manifest_name(k, total) for k in missing)
+            warnings.append(f"shard{'s' if len(missing) > 1 else ''} "
+                            f"{', '.join(map(str, missing))} of {total} "
+                            f"{'are' if len(missing) > 1 else 'is'} missing ({names}): "
+                            "the merged manifest lacks their outputs")
+        for index in sorted(k for k, c in counts.items() if c > 1):
+            given = ", ".join(str(path) for k, n, path in shards if (k, n) == (index, total))
+            warnings.append(f"shard {index} of {total} is given {counts[index]} times ({given}):"
+                            " the last one read wins")
+    return warnings
+
+
+def junit_xml(summary: Summary, root: Path | None = None) -> bytes:
+    """One test case per output, so any CI shows which leaflet broke; ``file`` is
+    relative to the project folder ``root``, as CI annotations expect."""
     suite = ET.Element("testsuite", name="leaflet", tests=str(len(summary.results)),
                        failures=str(summary.count("failed")), errors="0",
                        skipped=str(summary.count("skipped")), time=f"{summary.seconds:.3f}")
     for r in sorted(summary.results, key=lambda r: r.job.name):
         case = ET.SubElement(suite, "testcase", classname=f"leaflet.{r.job.slug}",
                              name=f"{r.job.lang}.{r.job.layout}", time=f"{r.seconds:.3f}",
-                             file=str(r.job.source))
+                             file=_relative(r.job, root))
         if r.status == "failed":
             failure = ET.SubElement(case, "failure", message=r.error.splitlines()[0][:500])
             failure.text = r.error
@@ -128,3 +168,13 @@ def junit_xml(summary: Summary) -> bytes:
         if r.warnings:
             ET.SubElement(case, "system-out").text = "\n".join(r.warnings)
     return ET.tostring(ET.ElementTree(suite).getroot(), encoding="utf-8", xml_declaration=True)
+
+
+def _relative(job: Job, root: Path | None) -> str:
+    source = job.source if job.source != Path() else Path("content") / job.slug
+    if root is not None and source.is_absolute():
+        try:
+            return source.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return source.as_posix()

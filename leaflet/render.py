@@ -18,8 +18,9 @@ from . import __version__, engine, fonts, i18n, qr
 from .config import Config
 from .content import Leaflet
 from .errors import LeafletError, display_path
-from .fetch import make_fetcher
+from .fetch import Fetched, low_resolution_images, low_resolution_message, make_fetcher
 from .files import shorten
+from .images import PRINT_DPI
 from .layouts import Layout, page_bleed_mm
 from .options import RenderOptions, bleed_mm, output_intent
 from .resources import builtin_dir
@@ -132,9 +133,10 @@ def first_callout(body_html: str, kinds: tuple[str, ...] = ("warning", "danger")
     return body_html[finder.start:finder.end] if finder.end > 0 else ""
 
 
-def language_helpers(lang: str, original_lang: str = "") -> dict:
+def language_helpers(lang: str, original_lang: str = "", region: str = "") -> dict:
     """What the shared templates (``_blocks.html``) need to write text in ``lang``; the
-    PDFs and the web version both render them with these."""
+    PDFs and the web version both render them with these. Dates and numbers follow the
+    clinic's region (``[build] region``)."""
     direction = i18n.direction(lang)
     return {
         "lang": lang,
@@ -142,8 +144,8 @@ def language_helpers(lang: str, original_lang: str = "") -> dict:
         # The language of text a translation does not translate (the clinic's details
         # from leaflet.toml, cited sources): the one it was translated from.
         "original_lang": original_lang or lang,
-        "date": lambda d: i18n.format_date(d, lang) if d else "",
-        "number": lambda n: i18n.format_number(n, lang),
+        "date": lambda d: i18n.format_date(d, lang, region) if d else "",
+        "number": lambda n: i18n.format_number(n, lang, region),
         "english": lambda s: s,  # marks text deliberately shown in English too
         "text_dir": lambda s: i18n.text_direction(str(s), direction),
     }
@@ -190,6 +192,40 @@ class Renderer:
         self.env = make_environment(self.root)
         self._font_config = None
         self._css_cache: dict[tuple, object] = {}
+        self.fetched = Fetched([], {})  # what the last document read (for `build -vv`)
+
+    def warm_up(self) -> None:
+        """Pay a process's one-time costs now, so that no output's time limit counts them:
+        importing WeasyPrint and Markdown, Pango's font set-up and a first layout, the
+        configured layouts' templates and stylesheets, and the source language's fonts."""
+        # Lazy: WeasyPrint costs 0.35 s to import; this is where a worker pays it.
+        import markdown  # noqa: F401
+        from weasyprint import CSS, HTML
+        from weasyprint.text.fonts import FontConfiguration
+
+        if self._font_config is None:
+            self._font_config = FontConfiguration()
+        HTML(string="<p>warm</p>").render(font_config=self._font_config)
+        fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network)
+        try:
+            sheets = [("fonts", fonts.font_face_css(self.faces(i18n.SOURCE_LANG)), None)]
+            for name in self.config.layouts:
+                layout = self.config.layout(name)
+                self.env.get_template(layout.template)
+                sheets += [(n, *self._read_style(n)) for n in ("base.css", layout.stylesheet)]
+            for name, text, base in sheets:
+                if (name, text) not in self._css_cache:
+                    self._css_cache[(name, text)] = CSS(
+                        string=text, base_url=base, url_fetcher=fetcher,
+                        font_config=self._font_config)
+            # Shape, hyphenate (Pyphen loads its dictionary) and subset the fonts once.
+            HTML(string=f'<html lang="{i18n.SOURCE_LANG}"><p style="hyphens: auto; width: 5mm">'
+                        "Information hyphenation <b>bold</b> <i>italic</i></p></html>"
+                 ).render(font_config=self._font_config,
+                          stylesheets=[self._css_cache[(n, t)] for n, t, _ in sheets]
+                          ).write_pdf()
+        except Exception:  # noqa: BLE001 - a broken template or font fails its outputs, not
+            pass  # the worker: each output reports it with its file
 
     # -------------------------------------------------------------- HTML
 
@@ -211,7 +247,7 @@ class Renderer:
             "draft": leaflet.is_draft,
             "language_name": i18n.language_name(lang),
             "version": __version__,
-            **language_helpers(lang, leaflet.translation_of),
+            **language_helpers(lang, leaflet.translation_of, self.config.region),
             # Translators: at the foot of every page, e.g. "Page 2 of 4".
             "page_counter": counter_text(catalog.gettext("Page %(page)s of %(pages)s")),
             "qr_svg": qr.svg(link),  # '' without a link: no QR code, never a broken one
@@ -317,7 +353,12 @@ class Renderer:
         fixes = engine.apply()
         refused: list[str] = []
         fatal: list[str] = []
-        fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network, refused, fatal)
+        # Raster images are resampled to 300 dpi of the page width, the widest any image
+        # can be placed, once per process (every fit pass and output reuses the copy).
+        self.fetched = Fetched([], {})
+        fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network, refused, fatal,
+                               image_width_mm=layout.page_size(self.config.paper)[0],
+                               fetched=self.fetched)
         html_text = self.render_html(leaflet, layout, catalog, options, body_pt, extra)
         collect = _Collect()
         LOGGER.addHandler(collect)
@@ -325,13 +366,19 @@ class Renderer:
             sheets = self._stylesheets(leaflet, layout, fetcher, body_pt, options)
             html = HTML(string=html_text, base_url=leaflet.path.resolve().as_uri(),
                         url_fetcher=fetcher)
+            # dpi: each raster image is embedded at no more than 300 dpi of the size it
+            # is placed at (WeasyPrint scales it down when the PDF is written).
             document = html.render(font_config=self._font_config, stylesheets=sheets,
-                                   output_intent=output_intent(options, layout))
+                                   output_intent=output_intent(options, layout),
+                                   dpi=PRINT_DPI)
         finally:
             LOGGER.removeHandler(collect)
         if fatal:
             raise LeafletError(fatal[0], leaflet.path)
         refused += _drop_attachments(document)
+        if self.fetched.images:
+            refused += [low_resolution_message(*found)
+                        for found in low_resolution_images(document, self.fetched)]
         source = display_path(leaflet.path)
         warnings = [f"{source}: {m}" for m in refused] + [
             m for m in collect.messages if not _duplicate_refusal(m)]

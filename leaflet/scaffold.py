@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata as md
 import re
 from pathlib import Path
 
+from . import __version__
 from .content import SLUG_RE
 from .errors import LeafletError
 
@@ -64,6 +66,7 @@ brand_colour = "#005eb8"     # headings and boxes; must contrast with white (4.5
 
 [build]
 paper = "{paper}"            # "a4" or "letter"
+# region = "GB"             # your country: dates and numbers in its style (en: 15 October 2026)
 languages = []               # empty: every language a leaflet has
 layouts = ["standard", "booklet", "trifold", "large-print", "poster"]
 # link = "https://example.org/leaflets/{{slug}}/{{lang}}/"   # QR code on posters
@@ -75,13 +78,40 @@ readability_grade = 8        # target US school grade (or the language's equival
 
 GITIGNORE = "dist/\npreview/\n"
 
+DISTRIBUTION = "clinic-leaflets"  # leaflet's name on PyPI ("leaflet" is another project)
+SHARDS = 4
+
 CI_WORKFLOW = """\
-# Example CI workflow (GitHub Actions): check every leaflet, then build them all.
+# CI for these leaflets (GitHub Actions): check every leaflet, build them in {shards}
+# parallel shards, then merge the shards' manifests into one.
+#
+# leaflet is installed by its PyPI name, {dist} (the package called "leaflet" on PyPI
+# is an unrelated project), pinned to the version that wrote this file, with every
+# library it needs pinned in .github/leaflet-constraints.txt, so CI builds the same PDFs
+# as your computer. To install from source instead (or before {dist} is on PyPI),
+# set LEAFLET below to a pinned commit:
+#   LEAFLET: "{dist} @ git+https://<git host>/<leaflet repository>@<commit>"
 name: leaflets
 on: [push, pull_request]
+env:
+  LEAFLET: "{dist}=={version}"
 jobs:
-  leaflets:
-    runs-on: ubuntu-latest
+  check:
+    runs-on: ubuntu-24.04
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: pip install "$LEAFLET" -c .github/leaflet-constraints.txt
+      - run: leaflet check
+  build:
+    needs: check
+    runs-on: ubuntu-24.04
+    strategy:
+      fail-fast: false
+      matrix:
+        shard: [{shard_list}]
     steps:
       - uses: actions/checkout@v4
       - uses: actions/setup-python@v5
@@ -90,14 +120,83 @@ jobs:
       - run: |
           sudo apt-get update
           sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
-      - run: pip install leaflet
-      - run: leaflet check
-      - run: leaflet build --report junit.xml
+      - run: pip install "$LEAFLET" -c .github/leaflet-constraints.txt
+      # Each runner builds a stable 1/{shards} of the outputs and writes
+      # dist/manifest.shard-K-of-{shards}.json.
+      - run: >-
+          leaflet build --shard ${{{{ matrix.shard }}}}/{shards}
+          --report junit-${{{{ matrix.shard }}}}.xml
+      - uses: actions/upload-artifact@v4
+        if: always()
+        with:
+          name: leaflets-${{{{ matrix.shard }}}}
+          path: |
+            dist/
+            junit-${{{{ matrix.shard }}}}.xml
+  merge:
+    needs: build
+    if: always()
+    runs-on: ubuntu-24.04
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: pip install "$LEAFLET" -c .github/leaflet-constraints.txt
+      - uses: actions/download-artifact@v4
+        with:
+          pattern: leaflets-*
+          path: shards
+      # Warns if a shard is missing (a runner that failed) or repeated.
+      - run: >-
+          leaflet merge-manifests shards/*/dist/manifest.shard-*-of-{shards}.json
+          --out manifest.json
       - uses: actions/upload-artifact@v4
         with:
-          name: leaflets
-          path: dist/
+          name: leaflets-manifest
+          path: manifest.json
 """
+
+
+def ci_workflow(version: str | None = None, shards: int = SHARDS) -> str:
+    """The CI example ``leaflet init`` writes, for this version of leaflet."""
+    return CI_WORKFLOW.format(dist=DISTRIBUTION, version=version or __version__,
+                              shards=shards, shard_list=", ".join(map(str, range(1, shards + 1))))
+
+
+def pinned_requirements(dist: str = DISTRIBUTION) -> str:
+    """``name==version`` for every library the installed ``dist`` needs, all the way down,
+    as a pip constraints file: CI installs exactly what built the PDFs here."""
+    pins: dict[str, str] = {}
+    todo = [dist]
+    while todo:
+        name = todo.pop()
+        try:
+            meta = md.metadata(name)
+            requires = md.requires(name) or []
+        except md.PackageNotFoundError:
+            continue
+        key = _normalise(meta["Name"])
+        if key in pins:
+            continue
+        pins[key] = meta["Version"]
+        for requirement in requires:
+            if "extra ==" in requirement:  # optional extras (tests, docs): not needed
+                continue
+            match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+            if match:
+                todo.append(match.group(1))
+    pins.pop(_normalise(dist), None)
+    lines = [f"{name}=={version}" for name, version in sorted(pins.items())]
+    return ("# Exact versions of the libraries leaflet used when this folder was made\n"
+            "# (pip install -c this file). When you upgrade leaflet, 'leaflet init' in an\n"
+            "# empty folder writes a fresh copy.\n"
+            + "\n".join(lines) + "\n")
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
 
 OVERRIDE_README = """\
 Files you put here replace the built-in {kind} of the same name, file by file.
@@ -144,7 +243,8 @@ def init_project(folder: Path, name: str = "Your clinic", paper: str = "a4",
 
     write("leaflet.toml", CONFIG_TEMPLATE.format(name=name.replace('"', "'"), paper=paper))
     write(".gitignore", GITIGNORE)
-    write(".github/workflows/leaflets.yml", CI_WORKFLOW)
+    write(".github/workflows/leaflets.yml", ci_workflow())
+    write(".github/leaflet-constraints.txt", pinned_requirements())
     write("templates/README.txt", OVERRIDE_README.format(kind="templates"))
     write("styles/README.txt", OVERRIDE_README.format(kind="styles"))
     if not (folder / "content" / "example" / "en.md").exists():

@@ -431,7 +431,8 @@ class _Site:
             "clinic": self.config.clinic, "kind": kind, "up": up,
             "static": f"{up}{STATIC}/", "root_href": f"{up}index.html",
             "logo": self.logo(up), "version": __version__, "csp": CSP,
-            **language_helpers(lang, original_lang),  # as the PDFs' templates get them
+            # As the PDFs' templates get them.
+            **language_helpers(lang, original_lang, self.config.region),
             "language_name": native_name,
         }
 

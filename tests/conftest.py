@@ -45,3 +45,14 @@ def run():
                                   **kwargs)
 
     return invoke
+
+
+@pytest.fixture
+def unsanitized(monkeypatch):
+    """Raw HTML in content reaches the renderer as written, as if the sanitizer
+    (content.sanitize_html) had let it through: for tests of the renderer's own defences
+    (the fetcher's confinement, no attachments, no network), which must hold without it.
+    Builds run in this process (-j 1) for the patch to apply."""
+    from leaflet import content
+
+    monkeypatch.setattr(content, "sanitize_html", lambda html: (html, []))

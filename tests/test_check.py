@@ -51,8 +51,11 @@ FAIL_EXPECTED = Counter([
     ("review-soon", "content/soon/en.md", 7),
 ])
 # Rules that need a project broken in another way; each has its own test below.
-# Exercised by other tests (placeholder: tests/test_scaffold.py, the others here below).
-ELSEWHERE = {"config-invalid", "font-unavailable", "catalog-invalid", "placeholder"}
+# Exercised by other tests (placeholder: tests/test_scaffold.py, html-removed:
+# tests/test_sanitize.py, file-name: tests/test_authoring.py, img-large and
+# img-too-large: tests/test_images.py, the others here below).
+ELSEWHERE = {"config-invalid", "font-unavailable", "catalog-invalid", "placeholder",
+             "html-removed", "file-name", "img-large", "img-too-large"}
 
 
 def check_json(run, project, *args, today=TODAY):

@@ -116,8 +116,11 @@ extends = "standard"
 """)
     with pytest.raises(LeafletError) as caught:
         load_config(clinic)
-    message = caught.value.detail
-    assert message.startswith("5 problems:") or message.startswith("6 problems:"), message
+    # One line each, on the line of the setting (or of its table).
+    problems = caught.value.problems
+    assert len(problems) in (5, 6), problems
+    assert all(p.line for p in problems), [p.format_message() for p in problems]
+    message = "\n".join(p.detail for p in problems)
     assert ("layouts.poster: 'poster' is a built-in layout; give yours another name (or "
             "restyle the built-in one with templates/poster.html and styles/poster.css)"
             ) in message

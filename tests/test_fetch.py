@@ -6,6 +6,8 @@ import json
 import socket
 import threading
 
+import pytest
+
 import pdfutil
 
 
@@ -62,6 +64,7 @@ class Listener:
         self.sock.close()
 
 
+@pytest.mark.usefixtures("unsanitized")
 def test_local_files_outside_the_project_are_refused(project, run, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-VALUE")
@@ -91,6 +94,7 @@ def test_local_files_outside_the_project_are_refused(project, run, tmp_path):
     assert any("secret.png: outside the project" in w for w in warnings), warnings
 
 
+@pytest.mark.usefixtures("unsanitized")
 def test_symlink_out_of_the_project_is_refused(project, run, tmp_path):
     target = _png(tmp_path / "outside.png")
     (project / "content" / "sample" / "pic.png").symlink_to(target)
@@ -101,6 +105,7 @@ def test_symlink_out_of_the_project_is_refused(project, run, tmp_path):
     assert _images(project / "dist" / "sample" / "sample.en.standard.pdf") == 0
 
 
+@pytest.mark.usefixtures("unsanitized")
 def test_network_is_never_touched_by_default(project, run):
     listener = Listener()
     try:
@@ -123,5 +128,6 @@ def test_images_inside_the_project_work(project, run):
     _append_body(project, '![A red square](red.png) ![A blue square](../../assets/blue.png)')
     result = run(["--project", project, "build", "-j", "1"])
     assert result.exit_code == 0
-    assert "warning" not in result.output
+    assert "refused" not in result.output and "not found" not in result.output
+    assert result.output.count("will look blurred") == 2  # 8 pixels printed 2 mm wide
     assert _images(project / "dist" / "sample" / "sample.en.standard.pdf") == 2

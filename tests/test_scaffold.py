@@ -41,8 +41,11 @@ def test_new_writes_every_required_field(project, run):
 
 def test_new_refuses_bad_slug_and_existing_file(project, run):
     result = run(["--project", project, "new", "Knee Pain"])
-    assert result.exit_code == 1
-    assert "not a valid leaflet name" in result.output
+    assert result.exit_code == 2  # a bad argument: a usage error that suggests the name
+    assert ("Invalid value for SLUG: 'Knee Pain' is not a valid leaflet name: use "
+            "lower-case letters, digits and hyphens, e.g. 'leaflet new knee-pain'"
+            ) in result.output
+    assert not (project / "content" / "Knee Pain").exists()
     result = run(["--project", project, "new", "sample"])
     assert result.exit_code == 1
     assert "already exists; not overwritten" in result.output
@@ -63,3 +66,37 @@ def test_new_then_check_reports_only_the_placeholders(project, run):
     path.write_text(path.read_text().replace("TODO ", ""))
     result = run(["--project", project, "check", "knee-pain", "--format", "json"])
     assert json.loads(result.output)["findings"] == []
+
+
+def test_the_ci_workflow_installs_leaflet_by_its_own_name_pinned_and_shards(run, tmp_path):
+    import tomllib
+
+    import yaml
+
+    from conftest import REPO
+    from leaflet import __version__
+    from leaflet.scaffold import DISTRIBUTION
+
+    # The distribution's name is ours, not "leaflet" (an unrelated PyPI package).
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["name"] == DISTRIBUTION == "clinic-leaflets"
+    assert project["scripts"] == {"leaflet": "leaflet.cli:main"}
+
+    folder = tmp_path / "clinic"
+    run(["-q", "init", folder])
+    text = (folder / ".github" / "workflows" / "leaflets.yml").read_text()
+    assert "pip install leaflet" not in text
+    workflow = yaml.safe_load(text)
+    assert workflow["env"]["LEAFLET"] == f"clinic-leaflets=={__version__}"
+    runs = [step.get("run", "") for job in workflow["jobs"].values() for step in job["steps"]]
+    installs = [r for r in runs if r.startswith("pip install")]
+    assert installs and all(r == 'pip install "$LEAFLET" -c .github/leaflet-constraints.txt'
+                            for r in installs)
+    assert workflow["jobs"]["build"]["strategy"]["matrix"]["shard"] == [1, 2, 3, 4]
+    assert "leaflet build --shard ${{ matrix.shard }}/4" in " ".join(runs)
+    assert any(r.startswith("leaflet merge-manifests shards/*/dist/manifest.shard-*-of-4.json")
+               for r in runs)
+    assert workflow["jobs"]["merge"]["needs"] == "build"
+    pins = (folder / ".github" / "leaflet-constraints.txt").read_text().split("\n")
+    assert "weasyprint==70.0" in pins and any(p.startswith("nh3==") for p in pins)
+    assert not any(p.startswith(("clinic-leaflets==", "leaflet==")) for p in pins)
