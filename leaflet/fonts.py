@@ -215,6 +215,7 @@ def static_instance(source: Path, weight: int) -> Path:
     path = instances_dir() / f"{stem}-{weight}-{digest[:16]}.ttf"
     if path.is_file():
         return path
+    path.parent.mkdir(parents=True, exist_ok=True)  # an unwritable cache fails before work
     # recalcTimestamp=False: the instance keeps the source's date, so its bytes (and the
     # PDFs that embed it) are the same whenever and wherever it is made.
     font = TTFont(io.BytesIO(data), recalcTimestamp=False)

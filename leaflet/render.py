@@ -65,6 +65,29 @@ def style_path(root: Path, name: str) -> Path:
     raise LeafletError(f"stylesheet {name} not found in styles/ or the built-in styles")
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept for the process, keyed by template file and source checksum:
+    a process that renders for several projects (a test run, a long-lived worker) compiles
+    each built-in template once. An edited template has another checksum. Only for the
+    environments ``make_environment`` makes, which all compile alike."""
+
+    def __init__(self):
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        code = self.store.get(bucket.key)
+        if code is not None:  # Jinja checks its checksum: a changed source compiles again
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        if len(self.store) > 256:
+            self.store.clear()
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
 def make_environment(root: Path) -> SandboxedEnvironment:
     # Sandboxed: a template override from any contributor cannot reach Python internals.
     env = SandboxedEnvironment(
@@ -76,6 +99,7 @@ def make_environment(root: Path) -> SandboxedEnvironment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=_COMPILED,
     )
     return env
 
@@ -179,6 +203,11 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+# Whether this process has paid the one-time costs (Renderer.warm_up): a process that
+# builds for many projects (a test run, an embedding) pays them once.
+_WARM = [False]
+
+
 class Renderer:
     """Renders leaflets for one project; one per worker process, reused between documents.
 
@@ -205,6 +234,9 @@ class Renderer:
 
         if self._font_config is None:
             self._font_config = FontConfiguration()
+        if _WARM[0]:
+            return  # this process (or the one it was forked from) has paid them already
+        _WARM[0] = True
         HTML(string="<p>warm</p>").render(font_config=self._font_config)
         fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network)
         try:

@@ -1038,6 +1038,19 @@ def subset_font(path: Path, size: int, mtime_ns: int, text: str) -> bytes:
     key = (str(path), size, mtime_ns, text)
     if key in _SUBSETS:
         return _SUBSETS[key]
+    # Kept between processes and builds too (the derived-files cache, as for the PDFs'
+    # font instances): a new output folder, a CI runner with a cache, or the workers of a
+    # test run subset each (font, text) once. Named by what makes the bytes.
+    stored = fonts.cache_dir() / "webfonts" / (hashlib.sha256(
+        f"{_file_digest(path, size, mtime_ns)};{text};{_versions()}".encode()
+    ).hexdigest()[:32] + ".woff2")
+    try:
+        data = stored.read_bytes()
+    except OSError:
+        data = None
+    if data:
+        _SUBSETS[key] = data
+        return data
     # Lazy, here and below: fontTools' subsetter costs ~150 ms to import; a site that is
     # up to date needs none of it.
     from fontTools import subset
@@ -1075,7 +1088,16 @@ def subset_font(path: Path, size: int, mtime_ns: int, text: str) -> bytes:
     if len(_SUBSETS) > 64:
         _SUBSETS.clear()
     _SUBSETS[key] = data
+    try:
+        atomic_write(stored, data)
+    except OSError:
+        pass  # an unwritable cache: made again next time, nothing lost
     return data
+
+
+@functools.lru_cache(maxsize=64)
+def _file_digest(path: Path, size: int, mtime_ns: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 _CMAPS: dict[tuple[Path, ...], frozenset[int]] = {}

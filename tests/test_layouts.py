@@ -46,9 +46,9 @@ def sample(tmp_path_factory):
     """layouts-sample built in every layout (en, ar), imposed and in reading order."""
     root = copy_fixture(tmp_path_factory, "layouts-sample")
     layouts = [a for name in LAYOUTS for a in ("--layout", name)]
-    result = cli(["--project", root, "build", "-j", "1", *layouts])
+    result = cli(["--project", root, "build", "--no-site", "-j", "1", *layouts])
     assert result.exit_code == 0, result.output
-    result = cli(["--project", root, "build", "-j", "1", "--no-impose", "--out", root / "flat",
+    result = cli(["--project", root, "build", "--no-site", "-j", "1", "--no-impose", "--out", root / "flat",
                   "--layout", "booklet", "--layout", "trifold"])
     assert result.exit_code == 0, result.output
 
@@ -62,9 +62,9 @@ def sample(tmp_path_factory):
 def long_project(tmp_path_factory):
     """layouts-long: fits the booklet and large print; too long for tri-fold and poster."""
     root = copy_fixture(tmp_path_factory, "layouts-long")
-    result = cli(["--project", root, "build", "long", "-j", "1"])
+    result = cli(["--project", root, "build", "--no-site", "long", "-j", "1"])
     assert result.exit_code == 0, result.output
-    result = cli(["--project", root, "build", "long", "-j", "1", "--no-impose",
+    result = cli(["--project", root, "build", "--no-site", "long", "-j", "1", "--no-impose",
                   "--out", root / "flat", "--layout", "booklet"])
     assert result.exit_code == 0, result.output
     return root

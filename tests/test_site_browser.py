@@ -160,11 +160,9 @@ def set_text_zoom(page, percent: int) -> None:
 
 # ------------------------------------------------------------------ accessibility
 
-@pytest.mark.parametrize("name", PAGES)
-def test_axe_finds_no_wcag_a_or_aa_violations(tab, sample, name):
+def axe_finds_no_wcag_a_or_aa_violations(page):
     from axe_playwright_python.sync_playwright import Axe
 
-    page = open_page(tab, sample, name)
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG},
                                        "resultTypes": ["violations"]})
     violations = results.response["violations"]
@@ -198,9 +196,7 @@ OVERFLOW = """() => {
 }"""
 
 
-@pytest.mark.parametrize("name", PAGES)
-def test_reflows_at_320_px_and_at_200_percent_text(tab, sample, name):
-    page = open_page(tab, sample, name, 320)
+def reflows_at_320_px_and_at_200_percent_text(page):
     for width, zoom in ((320, 100), (640, 200), (1280, 200)):
         page.set_viewport_size({"width": width, "height": 900})
         set_text_zoom(page, zoom)
@@ -221,9 +217,7 @@ LINKS = """() => [
 ]"""
 
 
-@pytest.mark.parametrize("name", PAGES)
-def test_every_link_is_a_file_of_the_site_and_no_request_leaves_it(tab, sample, name):
-    page = open_page(tab, sample, name)
+def every_link_is_a_file_of_the_site_and_no_request_leaves_it(tab, sample, page):
     page.wait_for_load_state("load")
     assert not tab.seen.outside, f"requests that leave the site: {tab.seen.outside}"
     assert not tab.seen.missing, f"requests for files not in the site: {tab.seen.missing}"
@@ -239,6 +233,17 @@ def test_every_link_is_a_file_of_the_site_and_no_request_leaves_it(tab, sample, 
         path = site_file(url, sample)
         assert path is not None, f"{kind} {written} leads out of the site"
         assert path.is_file(), f"{kind} {written}: not found ({path})"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_is_accessible_self_contained_and_reflows(tab, sample, name):
+    """Every page of the site, loaded once: no request leaves the site and every link is a
+    file of it; axe-core finds no WCAG 2.x A or AA violation; the text reflows at 320 px and
+    at 200 % text size (last: it changes the page)."""
+    page = open_page(tab, sample, name)
+    every_link_is_a_file_of_the_site_and_no_request_leaves_it(tab, sample, page)
+    axe_finds_no_wcag_a_or_aa_violations(page)
+    reflows_at_320_px_and_at_200_percent_text(page)
 
 
 # ------------------------------------------------------------------ the same words as the PDF
