@@ -155,11 +155,10 @@ def imposed(tmp_path_factory):
         (root / "styles" / name).write_text(css + "\n@page cover { background: #005eb8; }\n",
                                             encoding="utf-8")
     both = ["--layout", "booklet", "--layout", "trifold"]
-    _cli(["--project", root, "build", "--no-site", "-j", "1", "--print-ready", *both])
-    _cli(["--project", root, "build", "--no-site", "-j", "1", "--print-ready", "--lang", "en", *both,
-          "--out", root / "again"])
-    _cli(["--project", root, "build", "--no-site", "-j", "1", "--print-ready", "--no-impose", *both,
-          "--out", root / "flat"])
+    build = ["--project", root, "build", "--no-site", "-j", "1", "--print-ready"]
+    _cli([*build, *both])
+    _cli([*build, "--lang", "en", *both, "--out", root / "again"])
+    _cli([*build, "--no-impose", *both, "--out", root / "flat"])
 
     def pdf(lang: str, layout: str, out: str = "dist") -> Path:
         return root / out / "sample" / f"sample.{lang}.{layout}.pdf"
