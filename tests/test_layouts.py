@@ -48,8 +48,8 @@ def sample(tmp_path_factory):
     layouts = [a for name in LAYOUTS for a in ("--layout", name)]
     result = cli(["--project", root, "build", "--no-site", "-j", "1", *layouts])
     assert result.exit_code == 0, result.output
-    result = cli(["--project", root, "build", "--no-site", "-j", "1", "--no-impose", "--out", root / "flat",
-                  "--layout", "booklet", "--layout", "trifold"])
+    result = cli(["--project", root, "build", "--no-site", "-j", "1", "--no-impose",
+                  "--out", root / "flat", "--layout", "booklet", "--layout", "trifold"])
     assert result.exit_code == 0, result.output
 
     def pdf(lang: str, layout: str, flat: bool = False) -> Path:
