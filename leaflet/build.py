@@ -36,6 +36,8 @@ DEFAULT_TIMEOUT = 120.0
 class Plan:
     jobs: list[Job]
     skipped: list[Result]
+    # A shard's part: {"index": 2, "total": 4, "by": "durations", "durations": digest}.
+    shard: dict | None = None
 
 
 def in_shard(job: Job, index: int, total: int) -> bool:
@@ -48,14 +50,33 @@ def in_shard(job: Job, index: int, total: int) -> bool:
     return int.from_bytes(digest[:8], "big") % total == index - 1
 
 
+def balanced_shards(jobs: list[Job], total: int, recorded: dict[str, float]) -> dict[Job, int]:
+    """Each output's shard (1-based), so that the shards' recorded costs come out even.
+
+    Longest first, each to the shard with the least so far (ties: the lowest shard): the
+    same outputs and the same recorded times give every runner the same split. Outputs
+    with no recorded time count as their layout's relative cost at the typical time.
+    """
+    known = sorted(v for v in recorded.values() if v > 0)
+    typical = known[len(known) // 2] if known else 0.2
+    loads = [0.0] * total
+    shards: dict[Job, int] = {}
+    for job in sorted(jobs, key=lambda j: (-estimated_seconds(j, recorded, typical), j.name)):
+        index = min(range(total), key=lambda k: (loads[k], k))
+        loads[index] += estimated_seconds(job, recorded, typical)
+        shards[job] = index + 1
+    return shards
+
+
 def plan(config: Config, slugs: Iterable[str] = (), langs: Iterable[str] = (),
          layouts: Iterable[str] = (), shard: tuple[int, int] | None = None,
-         drafts: bool = True) -> Plan:
+         drafts: bool = True, durations: dict[str, float] | None = None) -> Plan:
     """Every leaflet × language × layout asked for (arguments narrow the matrix).
 
     A language a leaflet lacks is skipped and reported, never replaced by another.
     With ``drafts=False`` a draft translation is refused: skipped in a batch, failed
-    when its language was asked for by name.
+    when its language was asked for by name. A shard takes its part of the outputs by
+    recorded cost when ``durations`` (output path → seconds) are given, else by hash.
     """
     found = discover(config.root)
     slugs = list(slugs) or list(found)
@@ -69,8 +90,6 @@ def plan(config: Config, slugs: Iterable[str] = (), langs: Iterable[str] = (),
             for layout in layouts:
                 job = Job(slug, lang, layout, have.get(lang, Path()),
                           output_path(slug, lang, layout))
-                if shard is not None and not in_shard(job, *shard):
-                    continue
                 if refuse:
                     refused = LeafletError("draft translation, not yet checked "
                                            "(translation_status: draft): --no-drafts refuses "
@@ -80,7 +99,38 @@ def plan(config: Config, slugs: Iterable[str] = (), langs: Iterable[str] = (),
                     jobs.append(job)
                 else:
                     skipped.append(Result(job, "skipped", error=f"no {lang} translation"))
-    return Plan(jobs, skipped)
+    split = None
+    if shard is not None:
+        index, total = shard
+        # Every runner must split alike: the manifest says how, merge-manifests compares.
+        split = {"index": index, "total": total, "by": "durations" if durations else "hash"}
+        if durations:
+            split["durations"] = hashlib.sha256(
+                json.dumps(durations, sort_keys=True).encode()).hexdigest()[:16]
+            placed = balanced_shards(jobs, total, durations)
+            jobs = [job for job in jobs if placed[job] == index]
+        else:
+            jobs = [job for job in jobs if in_shard(job, index, total)]
+        # Nothing to build for these: any runner may report them, so the hash decides.
+        skipped = [r for r in skipped if in_shard(r.job, index, total)]
+    return Plan(jobs, skipped, split)
+
+
+def read_durations(path: Path) -> dict[str, float]:
+    """Recorded seconds per output path from a manifest (``manifest.json``, merged or not);
+    ``LeafletError`` for a file that is not one."""
+    data = read_json(path)
+    outputs = data.get("outputs")
+    if not isinstance(outputs, list):
+        raise LeafletError("not a leaflet manifest (no 'outputs' list): --durations needs "
+                           "the manifest.json of an earlier build", path)
+    found = {}
+    for entry in outputs:
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str) \
+                and isinstance(entry.get("seconds"), (int, float)) \
+                and not isinstance(entry.get("seconds"), bool) and entry["seconds"] > 0:
+            found[entry["path"]] = float(entry["seconds"])
+    return found
 
 
 def _is_draft(path: Path) -> bool:
@@ -247,12 +297,13 @@ LAYOUT_COST = {"standard": 1.0, "large-print": 1.3, "booklet": 1.6, "trifold": 1
                "poster": 3.0}
 
 
-def estimated_seconds(job: Job, recorded: dict[str, float]) -> float:
-    """What an output will cost: its recorded time, else its layout's relative cost."""
+def estimated_seconds(job: Job, recorded: dict[str, float], typical: float = 0.2) -> float:
+    """What an output will cost: its recorded time, else its layout's relative cost times
+    a typical output's time."""
     seconds = recorded.get(job.output.as_posix())
     if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
         return float(seconds)
-    return LAYOUT_COST.get(job.layout, 1.5) * 0.2
+    return LAYOUT_COST.get(job.layout, 1.5) * typical
 
 
 class _Interrupted(BaseException):
@@ -427,7 +478,8 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
             signal.signal(signal.SIGTERM, previous)
         # Only entries whose PDF was completely written are recorded: never inconsistent.
         clean_temporaries(out)
-        summary = Summary(results, time.perf_counter() - start, interrupted, web)
+        summary = Summary(results, time.perf_counter() - start, interrupted, web,
+                          the_plan.shard)
         try:
             atomic_write(cache_path, json.dumps(cache, indent=1, sort_keys=True).encode())
             write_manifest(out / manifest_name, summary)

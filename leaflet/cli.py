@@ -213,10 +213,15 @@ def validate_matrix(state: State, slugs, langs, layouts) -> None:
               help="Fail an output that takes longer than this to build (the others go on).")
 @click.option("--no-site", is_flag=True,
               help="Do not write the web version (OUT/site/); sharded builds never do.")
+@click.option("--durations", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="MANIFEST",
+              help="With --shard: split by the build times recorded in this manifest.json, so "
+                   "every shard takes about as long.  [default: OUT/manifest.json if there is "
+                   "one, else split by a hash]")
 @pass_state
 def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_impose,
           print_ready, bleed, pdf_variant, no_check, shard, report, no_drafts, quiet, verbose,
-          timeout, no_site):
+          timeout, no_site, durations):
     """Build PDFs: every leaflet × language × layout, or the part you name.
 
     Writes OUT/<slug>/<slug>.<lang>.<layout>.pdf, the web version in OUT/site/ and
@@ -224,7 +229,7 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
     Outputs whose inputs have not changed are kept (use --force to rebuild).
     """
     from .build import build as run_build  # lazy: see the top of this module
-    from .build import plan
+    from .build import plan, read_durations
     from .manifest import MANIFEST_NAME, junit_xml, shard_manifest_name
 
     if quiet and verbose:
@@ -239,12 +244,21 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
     validate_matrix(state, slugs, langs, layouts)
     options = render_options(config, no_impose, print_ready, bleed, pdf_variant)
     refuse_tagged_imposition(config, options, layouts)
-    the_plan = plan(config, slugs, langs, layouts, shard=shard, drafts=not no_drafts)
+    out = (out if out is not None else state.project / "dist")
+    if durations is not None and shard is None:
+        raise click.UsageError("--durations splits the work between shards: use it with "
+                               "--shard K/N")
+    recorded = None
+    if shard is not None:
+        source = durations or (out / MANIFEST_NAME)
+        if durations is not None or source.is_file():
+            recorded = read_durations(source)
+    the_plan = plan(config, slugs, langs, layouts, shard=shard, drafts=not no_drafts,
+                    durations=recorded)
     if not slugs:
         show_naming_problems(state)
     if not the_plan.jobs and not the_plan.skipped and shard is None:
         raise click.ClickException("nothing to build: add content/<slug>/<lang>.md")
-    out = (out if out is not None else state.project / "dist")
     jobs = jobs or os.cpu_count() or 1
     manifest = MANIFEST_NAME if shard is None else shard_manifest_name(*shard)
     reporter = Reporter(state.verbosity, len(the_plan.jobs) + len(the_plan.skipped))

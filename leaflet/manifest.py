@@ -68,6 +68,7 @@ class Summary:
     seconds: float
     interrupted: bool = False
     site: object = None  # the web version's site.SiteSummary, when one was written
+    shard: dict | None = None  # how a sharded build took its part (build.plan)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -91,6 +92,8 @@ def write_manifest(path: Path, summary: Summary) -> None:
     data = {"generator": f"leaflet {__version__}", "outputs": entries}
     if summary.site is not None:
         data["site"] = summary.site.manifest()
+    if summary.shard is not None:
+        data["shard"] = summary.shard
     atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False).encode())
 
 
@@ -147,6 +150,19 @@ def shard_warnings(paths: list[Path]) -> list[str]:
             given = ", ".join(str(path) for k, n, path in shards if (k, n) == (index, total))
             warnings.append(f"shard {index} of {total} is given {counts[index]} times ({given}):"
                             " the last one read wins")
+    # Shards split by recorded durations must all have read the same ones, or some outputs
+    # were built twice and others never.
+    splits = {}
+    for _, _, path in shards:
+        split = read_json(path).get("shard")
+        if isinstance(split, dict):
+            splits[path] = (split.get("by"), split.get("durations"))
+    if len(set(splits.values())) > 1:
+        listing = "; ".join(f"{path.name}: by {by}" + (f" {digest}" if digest else "")
+                            for path, (by, digest) in splits.items())
+        warnings.append("the shards were not split alike (" + listing + "): give every "
+                        "runner the same --durations file, or none; outputs may be missing "
+                        "or built twice")
     return warnings
 
 
