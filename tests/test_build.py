@@ -249,3 +249,30 @@ def test_merge_manifests_rejects_bad_input_with_one_line(run, tmp_path):
     result = run(["merge-manifests", good, "--out", blocker / "m.json"])
     assert result.exit_code == 1
     assert "cannot write" in result.output
+
+
+_PIDS: dict = {}
+
+
+def _pid_recording_run_job(job, key):
+    """``_run_job`` that notes which worker process made each output."""
+    with open(_PIDS["file"], "a") as log:
+        log.write(f"{os.getpid()}\n")
+    return _PIDS["real"](job, key)
+
+
+def test_workers_are_replaced_after_a_number_of_outputs(project, run, monkeypatch, tmp_path):
+    """WeasyPrint's libraries keep memory per PDF: a pool of workers is replaced by a fresh
+    one after RECYCLE_AFTER outputs per worker, and every output is still built once."""
+    from leaflet import build as build_module
+
+    add_leaflets(project, 5)
+    _PIDS.update(file=tmp_path / "pids", real=build_module._run_job)
+    monkeypatch.setattr(build_module, "_run_job", _pid_recording_run_job)
+    monkeypatch.setattr(build_module, "RECYCLE_AFTER", 1)  # read by the parent
+    result = run(["--project", project, "build", "-j", "2", "--no-site"])
+    assert result.exit_code == 0, result.output
+    assert "6 built, 0 cached, 0 failed" in result.output
+    pids = (tmp_path / "pids").read_text().split()
+    assert len(pids) == 6
+    assert len(set(pids)) >= 3  # 6 outputs, 1 per worker per pool: three pools of two
