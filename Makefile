@@ -28,8 +28,10 @@ test: setup
 catalogs: setup
 	$(BIN)/python -m leaflet.catalogs update
 
+# The benchmark: about 15 minutes on two cores; its figures go to bench/results/.
 bench: setup
-	$(BIN)/python bench/bench.py
+	@bash scripts/system-deps.sh --bench
+	$(BIN)/python bench/bench.py --record bench/results/latest.md
 
 clean:
 	rm -rf dist .pytest_cache

@@ -1,8 +1,19 @@
-"""Benchmark leaflet builds; prints ratios measured side by side in one run.
+"""Benchmark leaflet builds: every figure measured side by side, in one run, on this machine.
 
-Usage:  make bench   (or: .venv/bin/python bench/bench.py [--quick])
+Usage:  make bench   (or: .venv/bin/python bench/bench.py [--quick] [--record FILE])
 
-Not part of `make test`: timings belong here, not in assertions.
+What it measures, and how (each section prints its method):
+  1. per layout, and the whole sample matrix: leaflet vs WeasyPrint alone on the same final
+     HTML, stylesheets, fonts and PDF options, in this process, interleaved rounds;
+  2. a pandoc-then-WeasyPrint loop vs leaflet on the outputs pandoc can make (standard
+     layout), on the same number of cores; and leaflet on the full matrix;
+  3. parallel efficiency: the same matrix at -j 1 and -j 2, whole processes, start-up in;
+  4. memory: the whole process tree's peak during a -j 2 build, and worker growth;
+  5. scale: 20, 100 and 400 outputs; 6. shards: 400 outputs split 4 ways, with and
+     without recorded durations; 7. start-up and no-op rebuilds.
+
+Not part of `make test`: timings belong here, not in assertions. `--record FILE` also
+writes everything printed to FILE (bench/results/ keeps the run the README quotes).
 """
 
 from __future__ import annotations
@@ -12,92 +23,395 @@ import contextlib
 import importlib.metadata as md
 import os
 import platform
-import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 LEAFLET = [sys.executable, "-m", "leaflet"]
+LAYOUT_ORDER = ("standard", "large-print", "booklet", "trifold", "poster")
+OUT: list = []
 
 
-def run(args, **kw) -> float:
+def say(text: str = "") -> None:
+    print(text, flush=True)
+    OUT.append(text)
+
+
+def run(args, env=None) -> float:
     start = time.perf_counter()
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=env)
     return time.perf_counter() - start
 
 
-def best(fn, repeat=3) -> float:
-    return min(fn() for _ in range(repeat))
+def stats(values: list[float]) -> str:
+    return f"min {min(values):.2f} s, median {statistics.median(values):.2f} s"
 
 
 def copy_sample(dest: Path) -> Path:
     shutil.copytree(REPO, dest, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "dist", "tests", "bench", "__pycache__", "*.egg-info"))
+        ".venv", ".git", "dist", "tests", "bench", "__pycache__", "*.egg-info", "preview",
+        "docs", "patches"))
     return dest
 
 
-def per_pdf_overhead(project: Path) -> tuple[float, float, int]:
-    """(leaflet per PDF, WeasyPrint alone per PDF, count), warm, in this process.
+def make_scaled(dest: Path, copies: int, langs: tuple[str, ...] = ("en",)) -> Path:
+    """The sample project with ``copies`` leaflets (the sample's text, another title)."""
+    project = copy_sample(dest)
+    sources = {lang: (REPO / "content" / "als-twitching" / f"{lang}.md").read_text()
+               for lang in langs}
+    shutil.rmtree(project / "content")
+    for i in range(copies):
+        folder = project / "content" / f"leaflet-{i:04d}"
+        folder.mkdir(parents=True)
+        for lang, text in sources.items():
+            (folder / f"{lang}.md").write_text(text.replace("ALS", f"ALS ({i})", 1))
+    return project
 
-    leaflet builds every standard-layout output of the project in one in-process build
-    (-j1, forced): loading, checking, rendering, writing, cache and manifest included.
-    WeasyPrint alone renders the same final HTML with the same stylesheets and fonts.
-    """
+
+# ------------------------------------------------------------------ 1. per layout
+
+def per_layout(project: Path, rounds: int) -> None:
+    """leaflet per output (a build worker's whole job: load, glyph check, fit, PDF,
+    imposition, atomic write, hash) vs WeasyPrint alone (HTML → render → write_pdf) on the
+    final HTML that leaflet laid out, with the same parsed stylesheets, font configuration
+    and PDF options. In this process, warm; each round runs every output both ways, the
+    order rotating. Two cases for leaflet: a rebuild (the cache's fit of the same
+    inputs: one render) and a first build (no cache: the fit is searched)."""
     sys.path.insert(0, str(REPO))
     from weasyprint import HTML
 
-    from leaflet import i18n
-    from leaflet.build import build, plan
+    from leaflet import build, i18n
+    from leaflet.build import plan
     from leaflet.config import load_config
     from leaflet.content import load_leaflet
     from leaflet.fetch import make_fetcher
-    from leaflet.layouts import get_layout
     from leaflet.options import RenderOptions
-    from leaflet.produce import pdf_options
-    from leaflet.render import Renderer
+    from leaflet.produce import FitHint, fit, pdf_options
+    from leaflet.render import _env_var, source_date_epoch
 
     config = load_config(project)
-    the_plan = plan(config, layouts=["standard"])
-    out = project / "bench-out"
-    build(config, the_plan, out, force=True)  # warm up
-    start = time.perf_counter()
-    build(config, the_plan, out, force=True)
-    ours = (time.perf_counter() - start) / len(the_plan.jobs)
-
-    renderer = Renderer(config)
-    layout = get_layout("standard")
-    fetcher = make_fetcher(renderer.allowed_roots())
+    options = RenderOptions()
+    the_plan = plan(config)
+    out = project / "bench-per-layout"
+    build._init_in_process(config, options, out)
+    renderer = build._STATE["renderer"]
+    fetcher = make_fetcher(renderer.allowed_roots(), config.allow_network)
     prepared = []
+    renders_cold: dict[str, list[int]] = {}
     for job in the_plan.jobs:
         leaflet = load_leaflet(job.source)
+        layout = config.layout(job.layout)
         catalog = i18n.load_catalog(leaflet.lang, config.root)
-        html = renderer.render_html(leaflet, layout, catalog, RenderOptions(), layout.body_pt)
-        sheets = renderer._stylesheets(leaflet, layout, fetcher, layout.body_pt)
-        prepared.append((leaflet, html, sheets))
+        fitted = fit(renderer, leaflet, layout, catalog, options)  # the first build's search
+        renders_cold.setdefault(job.layout, []).append(fitted.renders)
+        hint = FitHint(fitted.body_pt, fitted.padding, exact=True)
+        html = renderer.render_html(leaflet, layout, catalog, options, fitted.body_pt,
+                                    {"padding": fitted.padding})
+        sheets = renderer._stylesheets(leaflet, layout, fetcher, fitted.body_pt, options)
+        prepared.append((job, leaflet, layout, hint, html, sheets))
 
-    def alone():
-        for leaflet, html, sheets in prepared:
-            HTML(string=html, base_url=leaflet.path.resolve().as_uri(), url_fetcher=fetcher) \
-                .render(font_config=renderer._font_config, stylesheets=sheets) \
-                .write_pdf(**pdf_options(leaflet, layout))
+    def ours(job, hint, cold: bool):
+        build._STATE["hints"] = {} if cold else {job.output: hint}
+        result = build._run_job(job, "bench")
+        assert result.status == "built", result.error
 
-    alone()
-    start = time.perf_counter()
-    alone()
-    theirs = (time.perf_counter() - start) / len(prepared)
-    return ours, theirs, len(prepared)
+    def alone(leaflet, layout, html, sheets):
+        document = HTML(string=html, base_url=leaflet.path.resolve().as_uri(),
+                        url_fetcher=fetcher).render(font_config=renderer._font_config,
+                                                    stylesheets=sheets)
+        with _env_var("SOURCE_DATE_EPOCH", str(source_date_epoch(leaflet))):
+            document.write_pdf(**pdf_options(leaflet, layout, options))
 
+    times: dict[tuple[str, str], list[float]] = {}
+    for index in range(rounds + 1):  # round 0 warms every path up
+        for job, leaflet, layout, hint, html, sheets in prepared:
+            runs = [("leaflet", lambda: ours(job, hint, False)),
+                    ("first build", lambda: ours(job, hint, True)),
+                    ("alone", lambda: alone(leaflet, layout, html, sheets))]
+            # Each of the three goes first, second and third equally often.
+            shift = index % 3
+            for name, call in runs[shift:] + runs[:shift]:
+                start = time.perf_counter()
+                call()
+                if index:
+                    times.setdefault((job.layout, name), []).append(
+                        time.perf_counter() - start)
+    say(f"## 1. Per layout: leaflet vs WeasyPrint alone on the same final HTML "
+        f"({len(prepared)} outputs, {rounds} interleaved rounds, in one process)")
+    say(per_layout.__doc__.replace("\n    ", "\n").strip())
+    say()
+    say("| layout | WeasyPrint alone, ms per output (min / median) | leaflet, rebuild | ratio "
+        "| leaflet, first build | ratio | renders, first build |")
+    say("|---|---|---|---|---|---|---|")
+    totals = {name: [0.0] * rounds for name in ("alone", "leaflet", "first build")}
+    counts = {}
+    for layout in LAYOUT_ORDER:
+        if (layout, "alone") not in times:
+            continue
+        per_round = {}
+        for name in totals:
+            values = times[layout, name]
+            n = len(values) // rounds
+            counts[layout] = n
+            sums = [sum(values[r * n:(r + 1) * n]) for r in range(rounds)]
+            per_round[name] = sums
+            for r in range(rounds):
+                totals[name][r] += sums[r]
+        med = {k: statistics.median(v) / counts[layout] * 1000 for k, v in per_round.items()}
+        low = {k: min(v) / counts[layout] * 1000 for k, v in per_round.items()}
+        renders = renders_cold[layout]
+        say(f"| {layout} | {low['alone']:.0f} / {med['alone']:.0f} | "
+            f"{low['leaflet']:.0f} / {med['leaflet']:.0f} | "
+            f"{med['leaflet'] / med['alone']:.2f} | "
+            f"{low['first build']:.0f} / {med['first build']:.0f} | "
+            f"{med['first build'] / med['alone']:.2f} | "
+            f"{min(renders)}-{max(renders)} (mean {statistics.mean(renders):.1f}) |")
+    med = {k: statistics.median(v) for k, v in totals.items()}
+    say(f"| whole matrix | {min(totals['alone']):.2f} / {med['alone']:.2f} s | "
+        f"{min(totals['leaflet']):.2f} / {med['leaflet']:.2f} s | "
+        f"{med['leaflet'] / med['alone']:.2f} | "
+        f"{min(totals['first build']):.2f} / {med['first build']:.2f} s | "
+        f"{med['first build'] / med['alone']:.2f} | |")
+    say("Targets: every layout and the whole matrix <= 1.10 (rebuild).")
+    say()
+
+
+# ------------------------------------------------------------------ 2. pandoc
+
+def pandoc_comparison(tmp: Path, rounds: int) -> None:
+    """A loop of `pandoc --pdf-engine=weasyprint`, one process per file as people do, on
+    two cores (two files at a time), vs `leaflet build -j 2` of the same 30 standard-layout
+    PDFs (5 leaflets x 6 languages), whole processes, alternating, forced, no web version."""
+    say("## 2. pandoc loop vs leaflet (30 standard PDFs, 2 cores each)")
+    say(pandoc_comparison.__doc__.replace("\n    ", "\n").strip())
+    if not shutil.which("pandoc"):
+        say("pandoc is not installed (scripts/system-deps.sh --bench installs it): skipped")
+        say()
+        return
+    langs = ("en", "es", "fr", "pl", "ar", "hi")
+    project = make_scaled(tmp / "pandoc-project", 5, langs)
+    sources = sorted((project / "content").rglob("*.md"))
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}"
+                                f"{os.environ.get('PATH', '')}")
+    out = tmp / "pandoc-out"
+    out.mkdir()
+
+    def pandoc_loop() -> float:
+        start = time.perf_counter()
+        queue = list(sources)
+        lock = threading.Lock()
+        failed = []
+
+        def worker():
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    src = queue.pop()
+                done = subprocess.run(["pandoc", str(src), "--pdf-engine=weasyprint", "-o",
+                                       str(out / f"{src.parent.name}.{src.stem}.pdf")],
+                                      env=env, capture_output=True)
+                if done.returncode:
+                    failed.append(src)
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if failed:
+            raise RuntimeError(f"pandoc failed on {len(failed)} files")
+        return time.perf_counter() - start
+
+    base = [*LEAFLET, "--project", str(project), "-q", "build", "-j", "2", "--no-site",
+            "--layout", "standard", "--force"]
+    run(base)  # the first build: records fits and times, makes the font instances
+    theirs, ours = [], []
+    for index in range(rounds):
+        for name in (("pandoc", "leaflet") if index % 2 else ("leaflet", "pandoc")):
+            if name == "pandoc":
+                theirs.append(pandoc_loop())
+            else:
+                ours.append(run(base))
+    say(f"pandoc loop: {stats(theirs)}; leaflet -j 2: {stats(ours)}; "
+        f"pandoc / leaflet = {statistics.median(theirs) / statistics.median(ours):.1f}x "
+        "(medians; target >= 8x)")
+    say()
+
+
+# ------------------------------------------------------------------ 3. parallel efficiency
+
+def efficiency(project: Path, rounds: int) -> None:
+    """The sample matrix (30 outputs: 6 languages x 5 layouts), `leaflet build --force
+    --no-site` as whole processes at -j 1 and -j 2, alternating; efficiency = T(-j 1) /
+    (2 x T(-j 2)) from the medians, start-up (Python, imports, workers) included."""
+    say("## 3. Parallel efficiency (the 30-output sample matrix)")
+    say(efficiency.__doc__.replace("\n    ", "\n").strip())
+    base = [*LEAFLET, "--project", str(project), "-q", "build", "--force", "--no-site"]
+    run([*base, "-j", "2"])
+    t1, t2 = [], []
+    for index in range(rounds):
+        for jobs in (("1", "2") if index % 2 else ("2", "1")):
+            (t1 if jobs == "1" else t2).append(run([*base, "-j", jobs]))
+    e = statistics.median(t1) / (2 * statistics.median(t2))
+    say(f"-j 1: {stats(t1)}; -j 2: {stats(t2)}; parallel efficiency {e:.2f} (target >= 0.85)")
+    full = statistics.median(t2)
+    say(f"the full matrix at -j 2: {full:.2f} s, {full / 30 * 1000:.0f} ms per output")
+    say()
+
+
+# ------------------------------------------------------------------ 4. memory
+
+def tree_rss(root: int) -> dict[int, int]:
+    """Resident bytes of a process and all its descendants, by pid (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    page = os.sysconf("SC_PAGE_SIZE")
+    found, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            found[pid] = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
+        except OSError:
+            continue
+        todo += children.get(pid, [])
+    return found
+
+
+def watch(args: list[str]) -> tuple[float, dict[int, list[int]]]:
+    """Run ``args``; sample the process tree's memory every 20 ms: (peak of the tree's
+    sum in MB, each pid's samples)."""
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak, samples = 0, {}
+    while proc.poll() is None:
+        rss = tree_rss(proc.pid)
+        peak = max(peak, sum(rss.values()))
+        for pid, value in rss.items():
+            samples.setdefault(pid, []).append(value)
+        time.sleep(0.02)
+    if proc.returncode:
+        raise RuntimeError(f"{args} failed")
+    return peak / 1e6, samples
+
+
+def memory(project: Path, big: Path, tmp: Path, outputs: int) -> None:
+    """The peak of the whole process tree (parent + workers, resident memory summed over
+    20 ms samples) during a forced -j 2 build of the sample matrix; and, for a build of
+    ``outputs`` outputs at -j 2, each worker's growth: its largest sample less its sample
+    a second after it started. Then one process making ``outputs`` outputs without
+    replacement (the raw growth that replacing workers bounds)."""
+    say("## 4. Memory")
+    say(memory.__doc__.replace("\n    ", "\n").replace("``", "").strip())
+    build = ["-q", "build", "-j", "2", "--force", "--no-site"]
+    peak, _ = watch([*LEAFLET, "--project", str(project), *build])
+    say(f"tree peak, sample matrix at -j 2: {peak:.0f} MB (target <= 300 MB)")
+    _, samples = watch([*LEAFLET, "--project", str(big), *build])
+    root_pid = min(samples)
+    growth = []
+    for pid, values in samples.items():
+        if pid == root_pid or len(values) < 100:
+            continue
+        settled = values[50]  # one second in: imports, fonts and the first layout done
+        growth.append((max(values) - settled) / 1e6)
+    say(f"{outputs} outputs at -j 2: {len(growth)} worker processes over the build; largest "
+        f"growth of one worker {max(growth):.1f} MB (target <= 5 MB over 800 outputs)")
+    code = f"""
+import os, sys, gc
+sys.path.insert(0, {str(REPO)!r})
+from pathlib import Path
+from leaflet import build
+from leaflet.config import load_config
+from leaflet.options import RenderOptions
+config = load_config(Path({str(big)!r}))
+jobs = build.plan(config).jobs
+build._init_in_process(config, RenderOptions(), Path({str(tmp / 'raw-growth')!r}))
+page = os.sysconf('SC_PAGE_SIZE')
+rss = lambda: int(open('/proc/self/statm').read().split()[1]) * page / 1e6
+marks = []
+for n, job in enumerate(jobs, 1):
+    build._run_job(job, 'bench')
+    if n % 100 == 0:
+        gc.collect(); marks.append((n, round(rss(), 1)))
+print(marks)
+"""
+    marks = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    say(f"one process, no replacement, RSS (outputs, MB): {marks}")
+    say()
+
+
+# ------------------------------------------------------------------ 5. scale
+
+def scale(tmp: Path, sizes: tuple[int, ...], rounds: int) -> None:
+    """Projects of n copies of the English sample, standard layout, `leaflet build -j 2
+    --force --no-site` as whole processes (after one unmeasured build), cost per PDF."""
+    say("## 5. Scale")
+    say(scale.__doc__.replace("\n    ", "\n").strip())
+    for n in sizes:
+        project = make_scaled(tmp / f"scale-{n}", n)
+        args = [*LEAFLET, "--project", str(project), "-q", "build", "-j", "2", "--no-site",
+                "--layout", "standard", "--force"]
+        run(args)
+        times = [run(args) for _ in range(rounds)]
+        say(f"{n} PDFs: {stats(times)} = {statistics.median(times) / n * 1000:.0f} ms per PDF")
+    say()
+
+
+# ------------------------------------------------------------------ 6. shards
+
+def shards(tmp: Path, copies: int) -> None:
+    """``copies`` English leaflets x 5 layouts, built 4 ways as 4 CI runners would (each
+    shard `leaflet build --shard K/4 -j 2 --no-site` into its own folder, one after the
+    other here), by hash and by the durations a previous full build recorded; the slowest
+    shard against the mean."""
+    say("## 6. Balanced shards")
+    say(shards.__doc__.replace("\n    ", "\n").replace("``", "").strip())
+    project = make_scaled(tmp / "shards", copies)
+    base = [*LEAFLET, "--project", str(project), "-q", "build", "-j", "2", "--no-site"]
+    run([*base, "--out", str(tmp / "shards-full")])
+    manifest = tmp / "shards-full" / "manifest.json"
+    for how, extra in (("hash", []), ("durations", ["--durations", str(manifest)])):
+        times = [run([*base, "--shard", f"{k}/4", "--out", str(tmp / f"shard-{how}-{k}"),
+                      *extra]) for k in range(1, 5)]
+        mean = statistics.mean(times)
+        say(f"by {how}: shards {', '.join(f'{t:.1f}' for t in times)} s; slowest / mean = "
+            f"{max(times) / mean:.2f}" + (" (target <= 1.15)" if how == "durations" else ""))
+    say()
+
+
+# ------------------------------------------------------------------ 7. start-up
+
+def startup(project: Path) -> None:
+    say("## 7. Start-up and no-op rebuilds")
+    help_time = min(run([*LEAFLET, "--help"]) for _ in range(5))
+    say(f"leaflet --help: {help_time:.3f} s (min of 5; target <= 0.2 s)")
+    base = [*LEAFLET, "--project", str(project), "-q", "build", "-j", "2"]
+    full = run([*base, "--force"])
+    noop = min(run(base) for _ in range(3))
+    say(f"full build (with the web version) {full:.2f} s; no-op rebuild {noop:.3f} s "
+        f"= {noop / full:.3f} of it (min of 3)")
+    say()
+
+
+# ------------------------------------------------------------------ engine fixes
 
 def engine_fix_cost(project: Path, rounds: int = 15) -> dict[str, tuple[float, float]]:
     """{lang: (ms per PDF with the fixes on, off)}: standard layout (tagged), warm, in this
     process, on and off interleaved (their order alternating) round by round; medians of
     CPU time. Off is WeasyPrint 70.0's own code (the hooks pass straight through)."""
-    import statistics
-
     sys.path.insert(0, str(REPO))
     from leaflet import engine
     from leaflet.config import load_config
@@ -128,100 +442,67 @@ def engine_fix_cost(project: Path, rounds: int = 15) -> dict[str, tuple[float, f
                    statistics.median(times[lang, False]) * 1000) for lang in langs}
 
 
-def pandoc_comparison(project: Path, tmp: Path, leaflet_per_pdf: float) -> None:
-    """A loop of `pandoc --pdf-engine=weasyprint`, one process per file, as people do."""
-    if not shutil.which("pandoc"):
-        print("pandoc: not installed, comparison skipped")
-        return
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}"
-                                f"{os.environ.get('PATH', '')}")
-    sources = sorted((project / "content").rglob("*.md"))
-    out = tmp / "pandoc"
-    out.mkdir()
-    start = time.perf_counter()
-    made = 0
-    for src in sources:
-        done = subprocess.run(["pandoc", str(src), "--pdf-engine=weasyprint", "-o",
-                               str(out / f"{src.stem}.pdf")], env=env, capture_output=True)
-        made += done.returncode == 0
-    each = (time.perf_counter() - start) / len(sources)
-    if made != len(sources):
-        print(f"pandoc: {len(sources) - made} of {len(sources)} files failed; comparison skipped")
-        return
-    print(f"pandoc --pdf-engine=weasyprint loop: {each * 1000:.0f} ms per PDF; leaflet -j2 "
-          f"(standard layout, 100 leaflets): {leaflet_per_pdf * 1000:.0f} ms per PDF = "
-          f"{each / leaflet_per_pdf:.1f}x faster (target >= 10x)")
-
-
-def make_scaled(dest: Path, n: int) -> Path:
-    project = copy_sample(dest)
-    source = (project / "content" / "als-twitching" / "en.md").read_text()
-    shutil.rmtree(project / "content")
-    for i in range(n):
-        folder = project / "content" / f"leaflet-{i:04d}"
-        folder.mkdir(parents=True)
-        (folder / "en.md").write_text(source.replace("Muscle twitching and ALS",
-                                                     f"Muscle twitching {i}"))
-    return project
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smaller scale run")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller scales")
     parser.add_argument("--engine", action="store_true",
                         help="only the cost of the WeasyPrint engine fixes")
+    parser.add_argument("--record", type=Path, help="also write the results to this file")
+    parser.add_argument("--only", help="comma-separated sections: layouts,pandoc,efficiency,"
+                                       "memory,scale,shards,startup,engine")
     args = parser.parse_args()
-    cpus = os.cpu_count()
-    print(f"machine: {platform.platform()}, {cpus} CPUs, Python {platform.python_version()}")
-    print("versions: " + ", ".join(f"{d} {md.version(d)}" for d in
-                                   ("weasyprint", "pydyf", "fonttools", "pypdf", "leaflet")))
+    quick = args.quick
+    only = set(args.only.split(",")) if args.only else None
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
+    say(f"# leaflet benchmark, {time.strftime('%Y-%m-%d %H:%M')}")
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    load = os.getloadavg()[0]
+    say(f"machine: {cpu}, {os.cpu_count()} CPUs, {platform.platform()}, Python "
+        f"{platform.python_version()}; load average at start {load:.2f}")
+    say("versions: " + ", ".join(f"{d} {md.version(d)}" for d in
+                                 ("weasyprint", "pydyf", "fonttools", "pikepdf", "jinja2",
+                                  "clinic-leaflets")))
+    say()
     tmp = Path(tempfile.mkdtemp(prefix="leaflet-bench-"))
     try:
         project = copy_sample(tmp / "sample")
-        base = [*LEAFLET, "--project", str(project), "-q", "build"]
-
-        help_time = best(lambda: run([*LEAFLET, "--help"]), 5)
-        print(f"leaflet --help: {help_time:.3f} s (target <= 0.2 s)")
-
-        for lang, (on, off) in engine_fix_cost(project, 6 if args.quick else 15).items():
-            print(f"engine fixes, {lang} standard PDF: {on:.0f} ms on vs {off:.0f} ms off = "
-                  f"{on / off:.3f}x" + (" (target <= 1.05)" if lang == "en" else ""))
-        if args.engine:
-            return
-
-        ours, alone, count = per_pdf_overhead(project)
-        print(f"per-PDF cost ({count} standard PDFs, 6 languages): leaflet {ours * 1000:.1f} ms"
-              f" vs WeasyPrint alone {alone * 1000:.1f} ms = {ours / alone:.2f}x "
-              "(target <= 1.15)")
-
-        out1, out2 = tmp / "out-j1", tmp / "out-j2"
-        t1 = best(lambda: run([*base, "-j", "1", "--force", "--out", str(out1)]), 2)
-        t2 = best(lambda: run([*base, "-j", "2", "--force", "--out", str(out2)]), 2)
-        pdfs = len(list(out1.rglob("*.pdf")))
-        print(f"full sample matrix ({pdfs} PDFs): -j1 {t1:.2f} s, -j2 {t2:.2f} s, "
-              f"parallel efficiency {t1 / (2 * t2):.2f} (target >= 0.85)")
-
-        noop = best(lambda: run([*base, "-j", "2", "--out", str(out2)]), 3)
-        print(f"no-op rebuild: {noop:.3f} s = {noop / t2:.3f} of a full build (target <= 0.02)")
-
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        run([*base, "-j", "2", "--force", "--out", str(tmp / "out-mem")])
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        print(f"peak memory of a build process: {max(peak, before) / 1024:.0f} MB "
-              "(target <= 250 MB per worker)")
-
-        sizes = (20, 100) if args.quick else (20, 100, 400)
-        per_pdf = {}
-        for n in sizes:
-            scaled = make_scaled(tmp / f"scale-{n}", n)
-            t = run([*LEAFLET, "--project", str(scaled), "-q", "build", "-j", "2",
-                     "--layout", "standard"])
-            per_pdf[n] = t / n
-            print(f"scale: {n} PDFs in {t:.2f} s = {t / n * 1000:.0f} ms per PDF")
-
-        pandoc_comparison(project, tmp, per_pdf[100])
+        if args.engine or wanted("engine"):
+            say("## Engine fixes (standard PDF, CPU time, medians)")
+            for lang, (on, off) in engine_fix_cost(project, 6 if quick else 15).items():
+                say(f"{lang}: {on:.0f} ms on vs {off:.0f} ms off = {on / off:.3f}x"
+                    + (" (target <= 1.05)" if lang == "en" else ""))
+            say()
+            if args.engine:
+                return
+        run([*LEAFLET, "--project", str(project), "-q", "build", "-j", "2"])  # fonts, fits
+        if wanted("layouts"):
+            per_layout(project, 3 if quick else 6)
+        if wanted("pandoc"):
+            pandoc_comparison(tmp, 1 if quick else 3)
+        if wanted("efficiency"):
+            efficiency(project, 2 if quick else 5)
+        if wanted("memory"):
+            count = 200 if quick else 800
+            big = make_scaled(tmp / "memory", count // 5)
+            # All five layouts: count outputs in all.
+            memory(project, big, tmp, count)
+        if wanted("scale"):
+            scale(tmp, (20, 100) if quick else (20, 100, 400), 1 if quick else 3)
+        if wanted("shards"):
+            shards(tmp, 16 if quick else 80)
+        if wanted("startup"):
+            startup(project)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if args.record:
+            args.record.parent.mkdir(parents=True, exist_ok=True)
+            args.record.write_text("\n".join(OUT) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

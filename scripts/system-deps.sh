@@ -4,6 +4,7 @@
 #   libharfbuzz-subset0: optional, but without it WeasyPrint warns and writes PDFs ~3x slower.
 #   chromium: for the test suite only (the web version is checked in a real browser); the
 #     browser tests fail, saying how to install it, when it is missing.
+#   pandoc (with --bench): for make bench only, the baseline leaflet is compared with.
 set -u
 need=()
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
@@ -11,6 +12,8 @@ have_lib 'libpango-1.0.so.0' || need+=(libpango-1.0-0)
 have_lib 'libpangoft2-1.0.so.0' || need+=(libpangoft2-1.0-0)
 have_lib 'libharfbuzz-subset.so.0' || need+=(libharfbuzz-subset0)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# make bench compares leaflet with a pandoc loop (the benchmark says so when it is missing).
+if [ "${1:-}" = "--bench" ]; then command -v pandoc >/dev/null 2>&1 || need+=(pandoc); fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
 cmd="apt-get install -y ${need[*]}"
