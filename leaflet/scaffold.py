@@ -71,6 +71,18 @@ languages = []               # empty: every language a leaflet has
 layouts = ["standard", "booklet", "trifold", "large-print", "poster"]
 # link = "https://example.org/leaflets/{{slug}}/{{lang}}/"   # QR code on posters
 
+# [site]                     # the web version, written to dist/site/ by every build
+# base_url = "https://example.org/leaflets/"   # where you publish dist/site/: the QR codes
+#                                              # then lead to its pages (unless link says)
+
+# A layout of your own: see "Your own layouts" in leaflet's README.
+# [layouts.card]
+# description = "A5 card: key points and contact"
+# template = "card.html"     # templates/card.html
+# stylesheet = "card.css"    # styles/card.css
+# page = "a5"
+# max_pages = 2
+
 [check]
 review_warning_days = 90     # warn this many days before a leaflet's next_review
 readability_grade = 8        # target US school grade (or the language's equivalent)
