@@ -8,7 +8,9 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import signal
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,9 +81,11 @@ def plan(config: Config, slugs: Iterable[str] = (), langs: Iterable[str] = (),
     recorded cost when ``durations`` (output path → seconds) are given, else by hash.
     """
     found = discover(config.root)
-    slugs = list(slugs) or list(found)
-    layouts = list(layouts) or list(config.layouts)
-    asked_langs = list(langs) or list(config.languages)
+    # Each named once, whatever the command line repeats.
+    slugs = list(dict.fromkeys(slugs)) or list(found)
+    layouts = list(dict.fromkeys(layouts)) or list(config.layouts)
+    langs = list(dict.fromkeys(langs))
+    asked_langs = langs or list(config.languages)
     jobs, skipped = [], []
     for slug in slugs:
         have = found.get(slug, {})
@@ -192,10 +196,16 @@ atexit.register(_STATE.clear)
 
 
 def _init_worker(config: Config, options: RenderOptions, out: Path,
-                 timeout: float | None = None, hints: dict | None = None) -> None:
+                 timeout: float | None = None, hints: dict | None = None,
+                 scratch: str | None = None) -> None:
     # Workers leave interrupts to the parent, which stops them in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if scratch:
+        # WeasyPrint keeps the fonts it loads in a temporary folder that it removes when
+        # the process ends normally; a stopped worker ends otherwise: the parent removes
+        # the whole pool's folder instead.
+        tempfile.tempdir = scratch
     renderer = Renderer(config)
     renderer.warm_up()  # start-up, before any output's --timeout starts counting
     _STATE.update(renderer=renderer, options=options, out=out, leaflets={}, timeout=timeout,
@@ -279,6 +289,9 @@ def check_source(config: Config, source: Path, timeout: float | None = None) -> 
         if exc.path == source and "(--timeout)" in exc.detail:
             return exc.format_message()
         return ""
+    except Exception as exc:  # noqa: BLE001 - a bug in a rule fails this file, not the build
+        return LeafletError(f"internal error while checking it: {type(exc).__name__}: {exc}",
+                            source).format_message()
     if any(f.rule in ("meta-invalid", "meta-missing") for f in errors):
         return ""  # the file does not load: the build reports its own error, plainly
     if not errors:
@@ -566,18 +579,16 @@ def _in_pool(config, options, out, todo, jobs, timeout, lost, hints=None):
 
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     feed = iter(todo)
-    queue: list = []  # taken from the feed, not yet submitted (a retry after a dead pool)
 
     def take():
-        if queue:
-            return queue.pop(0)
         return next(feed, None)
 
     item = take()
     while item is not None:
+        scratch = tempfile.mkdtemp(prefix="leaflet-workers-")
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                    initializer=_init_worker,
-                                   initargs=(config, options, out, timeout, hints))
+                                   initargs=(config, options, out, timeout, hints, scratch))
         pending: dict = {}
         # WeasyPrint's libraries keep ~2 MB per 100 PDFs a process makes (measured; none
         # of it is Python objects): a pool is replaced after this many outputs per worker.
@@ -621,6 +632,7 @@ def _in_pool(config, options, out, todo, jobs, timeout, lost, hints=None):
             for future in pending:
                 future.cancel()
             _stop_pool(pool)
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _stop_pool(pool) -> None:

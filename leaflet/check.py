@@ -376,7 +376,11 @@ class _Run:
         url = url.strip()
         if not url or url.startswith("#"):
             return
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # e.g. "http://[oops": no address at all
+            yield finding("file-missing", path, number, f"link {url} is not a valid address")
+            return
         scheme = parts.scheme.lower()
         if scheme in ("http", "https") or url.startswith("//"):
             if kind == "image" and not self.config.allow_network:
@@ -393,6 +397,9 @@ class _Run:
             target = relative if relative.is_absolute() else path.parent / relative
             try:
                 target = target.resolve()
+            except ValueError:  # a NUL (%00) in the name
+                yield finding("file-missing", path, number, f"{url} is not a valid file name")
+                return
             except (OSError, RuntimeError):
                 target = None
         what = "image" if kind == "image" else "linked file"

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import LeafletError, raise_all
+from .files import resolved, web_address
 from .layouts import LAYOUTS, PAPERS, Layout, custom_layout
 from .options import PDF_VARIANTS, TAGGED
 from .resources import builtin_dir
@@ -118,8 +119,10 @@ def load_config(root: Path) -> Config:
         if not isinstance(logo, str) or not logo:
             problems.append("clinic.logo must be a file name such as 'logo.svg'")
         else:
-            logo_path = (root / logo).resolve()
-            if not logo_path.is_relative_to(root):
+            logo_path = resolved(root / logo)
+            if logo_path is None:
+                problems.append(f"clinic.logo {logo!r} is not a file name")
+            elif not logo_path.is_relative_to(root):
                 problems.append(f"clinic.logo {logo!r} is outside the project folder")
             elif not logo_path.is_file():
                 problems.append(f"clinic.logo file not found: {logo}")
@@ -176,11 +179,15 @@ def load_config(root: Path) -> Config:
             problems.append("build.link must be text such as 'https://example.org/{slug}/{lang}/'")
         else:
             try:
-                link.format(slug="x", lang="en")
-            except (KeyError, IndexError, ValueError):
+                example = link.format(slug="x", lang="en")
+            except Exception:  # noqa: BLE001 - str.format raises many kinds ({slug.x} …)
                 problems.append("build.link may only use the placeholders {slug} and {lang}")
             else:
-                kwargs["link"] = link
+                if not web_address(example):
+                    problems.append("build.link must be a web address starting with https:// "
+                                    f"(or http://), not {link!r}")
+                else:
+                    kwargs["link"] = link
     if "allow_network" in build:
         if not isinstance(build["allow_network"], bool):
             problems.append("build.allow_network must be true or false")
@@ -286,8 +293,9 @@ def _custom_layouts(tables: dict, root: Path, problems: list[str]) -> dict[str, 
         if layout is None:
             continue
         for folder, file in (("templates", layout.template), ("styles", layout.stylesheet)):
-            own, builtin = (root / folder / file).resolve(), builtin_dir(folder) / file
-            if not (own.is_relative_to(root) and own.is_file()) and not builtin.is_file():
+            own, builtin = resolved(root / folder / file), builtin_dir(folder) / file
+            if not (own and own.is_relative_to(root) and own.is_file()) \
+                    and not builtin.is_file():
                 problems.append(f"layouts.{name}: {folder[:-1]} file {file!r} not found in "
                                 f"{folder}/")
                 layout = None
@@ -313,8 +321,8 @@ def _fonts(value: object, root: Path, problems: list[str]) -> tuple[FontSpec, ..
         if not isinstance(file, str) or not file:
             problems.append(f"fonts #{i}: file must be a font file inside the project")
             continue
-        path = (root / file).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
+        path = resolved(root / file)
+        if path is None or not path.is_relative_to(root) or not path.is_file():
             problems.append(f"fonts #{i}: file not found inside the project: {file}")
             continue
         if not isinstance(scripts, list) or not scripts or not all(
@@ -346,7 +354,8 @@ def _base_url(value: object) -> tuple[str, str]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return "", f"site.base_url must start with https:// (or http://), {example}, not {url!r}"
-    if parts.query or parts.fragment or "{" in url or any(c.isspace() for c in url):
+    if parts.query or parts.fragment or "{" in url or "}" in url \
+            or any(c.isspace() for c in url):
         return "", f"site.base_url must be a plain folder address without ?, # or {{}}, {example}"
     return (url if url.endswith("/") else url + "/"), ""
 

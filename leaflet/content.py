@@ -16,6 +16,7 @@ import nh3
 import yaml
 
 from .errors import LeafletError, raise_all, time_limit
+from .files import web_address
 
 CONTENT_DIR = "content"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -397,6 +398,10 @@ def load_leaflet(path: Path, convert: bool = True) -> Leaflet:
             value = meta[key]
             if not isinstance(value, str) or not value.strip():
                 fail(key, f"{key!r} must be text, not {_kind(value)}")
+            elif key == "link" and not web_address(value):
+                # Printed as a link and a QR code: a web page, never a file or a script.
+                fail(key, "'link' must be a web address starting with https:// (or http://), "
+                          f"not {_shown(value)}")
             elif _check_text(value, key, fail):
                 values[key] = " ".join(value.split())
     for key in ("version", "source_version"):
@@ -594,6 +599,10 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
             else None
     if attribute == "dir":
         return value if value.lower() in ("ltr", "rtl", "auto") else None
+    if attribute == "lang":
+        # A language tag, nothing else: the value reaches CSS selectors (:lang()) in the
+        # web version and /Lang in the PDF.
+        return value if LANG_RE.match(value) else None
     return value
 
 
@@ -762,7 +771,7 @@ def front_matter_lines(front: list[str]) -> dict[str, int]:
 
 
 def _raw_scalar(front: list[str], line: int | None) -> str:
-    if not line:
+    if not line or ":" not in front[line - 2]:  # e.g. YAML's "? key" explicit-key form
         return ""
     value = front[line - 2].split(":", 1)[1].split(" #", 1)[0].strip()
     return value.strip("\"'")

@@ -74,8 +74,9 @@ def hash_tree(h, folder: Path, pattern: str = "*", inside: Path | None = None,
             continue
         if exclude is not None and exclude(path.relative_to(folder)):
             continue
-        if inside is not None and not path.resolve().is_relative_to(inside):
-            continue
+        target = resolved(path)
+        if target is None or inside is not None and not target.is_relative_to(inside):
+            continue  # a symlink loop, or out of the project: never read
         if path.is_file() and "__pycache__" not in path.parts:
             h.update(path.relative_to(folder).as_posix().encode() + b"\0")
             h.update(hashlib.sha256(path.read_bytes()).digest())
@@ -98,3 +99,22 @@ def shorten(url: str, limit: int = 100) -> str:
         return url
     head = limit // 3
     return url[:head] + "…" + url[-(limit - head - 1):]
+
+
+def web_address(url: str) -> bool:
+    """An absolute http(s) address: what a printed link or QR code may lead to."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc) \
+        and not any(c.isspace() for c in url.strip())
+
+
+def resolved(path: Path) -> Path | None:
+    """``path.resolve()``, or None for a name no file can have (a NUL in it), a symlink
+    loop or an unreadable folder: the caller says what is wrong with it."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None

@@ -16,7 +16,7 @@ from .resources import builtin_dir
 # The libraries whose versions change the bytes of an output (nh3 decides what HTML reaches
 # the PDF, Pillow how images are resampled).
 LIBRARIES = ("weasyprint", "pydyf", "fonttools", "pikepdf", "jinja2", "markdown", "babel",
-             "nh3", "pillow")
+             "nh3", "pillow", "pyphen", "tinycss2", "tinyhtml5", "cssselect2", "segno")
 # The web version's own templates and stylesheet: no PDF depends on them.
 SITE_TEMPLATES, SITE_STYLESHEET = "site", "site.css"
 
@@ -51,12 +51,22 @@ def shared_key(config: Config, options: RenderOptions, site: bool = False) -> st
         hash_tree(h, config.root / folder, inside=config.root.resolve(), exclude=web_only)
         hash_tree(h, builtin_dir(folder), exclude=web_only)
     hash_tree(h, Path(__file__).parent, "*.py")  # the code itself, in a checkout
-    for root in fonts.font_roots():
+    for root in fonts.font_roots():  # the font packages, by version and files
+        h.update(f"{root.name}={_package_version(root)};".encode())
         for path in sorted(root.rglob("*.[ot]tf")):
             h.update(f"{path.name}:{path.stat().st_size};".encode())
     for font in config.fonts:
         h.update(font.path.read_bytes())
     return h.hexdigest()
+
+
+def _package_version(root: Path) -> str:
+    """A font package's version, from the distribution that installed its folder."""
+    name = root.name.replace("_", "-")
+    try:
+        return md.version(name)
+    except md.PackageNotFoundError:
+        return "?"
 
 
 def job_key(shared: str, job: Job, config: Config) -> str:

@@ -254,6 +254,13 @@ def custom_layout(name: str, table: object, variants: tuple[str, ...],
                 values[key] = table[key].strip()
             else:
                 problems.append(f"{where}.{key} must be text")
+    for key in ("template", "stylesheet"):
+        # A file of the project's templates/ or styles/ folder: a name, never a path.
+        if key in values and not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", values[key]):
+            problems.append(f"{where}.{key} must be a file name in "
+                            f"{'templates' if key == 'template' else 'styles'}/ (no folders), "
+                            f"such as \"card.{'html' if key == 'template' else 'css'}\", not "
+                            f"{values.pop(key)!r}")
     extends = values.pop("extends", None)
     if extends is not None:
         base = LAYOUTS.get(extends)
@@ -338,6 +345,9 @@ def _consistency(layout: Layout, where: str, tagged: tuple[str, ...]) -> list[st
     if layout.min_body_pt is not None and layout.min_body_pt > layout.body_pt:
         problems.append(f"{where}.min_body_pt ({layout.min_body_pt:g}) is larger than body_pt "
                         f"({layout.body_pt:g})")
+    if layout.impose == "saddle-stitch" and layout.exact_pages and layout.exact_pages % 4:
+        problems.append(f"{where}: a saddle-stitched booklet has a multiple of 4 pages, not "
+                        f"exact_pages = {layout.exact_pages}")
     if layout.exact_pages and layout.exact_pages > layout.max_pages:
         problems.append(f"{where}.exact_pages ({layout.exact_pages}) is more than max_pages "
                         f"({layout.max_pages})")

@@ -99,7 +99,11 @@ def fit(renderer: Renderer, leaflet: Leaflet, layout: Layout, catalog: i18n.Cata
     fits is padded with filler pages to ``exact_pages`` or a multiple of ``pad_to``.
     """
     trials: dict[float, _Trial] = {}
-    padding_guess = hint.padding if hint is not None else 0
+    # The remembered padding saves a render, and never changes a result: filler pages come
+    # after the content. A layout that searches its type size searches without them, so the
+    # measurements (and so the sizes tried) never depend on an earlier build.
+    trusted = hint is not None and (hint.exact or not layout.shrinks)
+    padding_guess = hint.padding if trusted else 0
 
     def trial(body_pt: float) -> _Trial:
         if body_pt not in trials:
@@ -125,8 +129,8 @@ def fit(renderer: Renderer, leaflet: Leaflet, layout: Layout, catalog: i18n.Cata
         chosen = _largest_fitting(grid, measure)
     if chosen is None:
         smallest = trials[grid[-1]]
-        raise LeafletError(_overflow_message(layout, smallest.document, layout.page_limit,
-                                             grid[-1], smallest.spilled), leaflet.path)
+        raise LeafletError(_overflow_message(layout, smallest, layout.page_limit, grid[-1]),
+                           leaflet.path)
     result = trial(chosen)
     want = layout.wanted_pages(result.content)
     if result.padding != want - result.content:
@@ -304,12 +308,12 @@ def spilled_parts(document, layout: Layout) -> dict[str, int]:
     return {part: names.count(part) for part in layout.one_page_parts if names.count(part) > 1}
 
 
-def _overflow_message(layout: Layout, document, limit: int, body_pt: float,
-                      spilled: dict[str, int]) -> str:
+def _overflow_message(layout: Layout, trial: _Trial, limit: int, body_pt: float) -> str:
     unit = layout.unit
     shrink = (f" even at the smallest allowed body size ({body_pt:g} pt)"
               if layout.min_body_pt is not None else "")
-    pages = len(document.pages)
+    document, spilled = trial.document, trial.spilled
+    pages = trial.content  # filler pages left out: they are not what does not fit
     if spilled and pages <= limit:
         part, used = next(iter(spilled.items()))
         floor = (f", even at the smallest allowed body size, {body_pt:g} pt"

@@ -105,7 +105,11 @@ def make_environment(root: Path) -> SandboxedEnvironment:
 
 
 def counter_text(template: str) -> str:
-    """``"Page %(page)s of %(pages)s"`` → CSS ``content`` with page counters."""
+    """``"Page %(page)s of %(pages)s"`` → CSS ``content`` with page counters.
+
+    The text comes from a translator's catalog and lands in a ``<style>`` element: every
+    character that could end the string or the element is a CSS escape.
+    """
     parts = re.split(r"(%\((?:page|pages)\)s)", template)
     out = []
     for part in parts:
@@ -114,7 +118,8 @@ def counter_text(template: str) -> str:
         elif part == "%(pages)s":
             out.append("counter(pages)")
         elif part:
-            out.append('"%s"' % part.replace("\\", "\\\\").replace('"', '\\"'))
+            out.append('"%s"' % "".join(f"\\{ord(c):X} " if c in '\\"<>&\n\r' else c
+                                        for c in part))
     return " ".join(out) or '""'
 
 
@@ -237,8 +242,9 @@ class Renderer:
         if _WARM[0]:
             return  # this process (or the one it was forked from) has paid them already
         _WARM[0] = True
-        HTML(string="<p>warm</p>").render(font_config=self._font_config)
+        # The confined fetcher here too: the project's stylesheets are applied below.
         fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network)
+        HTML(string="<p>warm</p>", url_fetcher=fetcher).render(font_config=self._font_config)
         try:
             sheets = [("fonts", fonts.font_face_css(self.faces(i18n.SOURCE_LANG)), None)]
             for name in self.config.layouts:
@@ -252,8 +258,8 @@ class Renderer:
                         font_config=self._font_config)
             # Shape, hyphenate (Pyphen loads its dictionary) and subset the fonts once.
             HTML(string=f'<html lang="{i18n.SOURCE_LANG}"><p style="hyphens: auto; width: 5mm">'
-                        "Information hyphenation <b>bold</b> <i>italic</i></p></html>"
-                 ).render(font_config=self._font_config,
+                        "Information hyphenation <b>bold</b> <i>italic</i></p></html>",
+                 url_fetcher=fetcher).render(font_config=self._font_config,
                           stylesheets=[self._css_cache[(n, t)] for n, t, _ in sheets]
                           ).write_pdf()
         except Exception:  # noqa: BLE001 - a broken template or font fails its outputs, not

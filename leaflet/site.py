@@ -25,7 +25,7 @@ import jinja2
 from . import __version__, fonts, i18n
 from .check import contrast_ratio
 from .config import Config
-from .content import Leaflet, discover, load_leaflet
+from .content import LANG_RE, Leaflet, discover, load_leaflet
 from .errors import LeafletError, display_path
 from .fetch import MAX_IMAGE_PIXELS, MAX_RESOURCE_BYTES, image_pixels, local_path, shorten
 from .files import TMP_MARK, atomic_write, read_json
@@ -734,7 +734,8 @@ class _Site:
         default = stacks.get(root_lang) or next(iter(stacks.values()), "sans-serif")
         lines.append(f"html {{ font-family: {default}; }}")
         for lang in sorted(stacks):
-            lines.append(f":lang({lang}) {{ font-family: {stacks[lang]}; }}")
+            if LANG_RE.match(lang):  # a language tag, never CSS (the content sanitizes it too)
+                lines.append(f":lang({lang}) {{ font-family: {stacks[lang]}; }}")
         return "\n".join(lines) + "\n\n" + own
 
     def web_fonts(self, chars: dict[str, set[str]], langs: list[str]):

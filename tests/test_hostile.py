@@ -1002,3 +1002,106 @@ def test_check_does_not_hang_on_a_pathological_line(project, run, monkeypatch):
     assert time.monotonic() - started < 15
     assert result.exit_code == 1
     assert "Markdown took longer than 1 s to convert" in result.output
+
+
+# ---------------------------------------------------------------- found in review
+
+def test_warm_up_reads_nothing_outside_the_project(project, outside):
+    """The worker's first render (Renderer.warm_up) applies the project's stylesheets:
+    through the confined fetcher, like every render."""
+    from leaflet import render
+    from leaflet.config import load_config
+
+    (project / "styles").mkdir()
+    base = (render.builtin_dir("styles") / "base.css").read_text()
+    (project / "styles" / "base.css").write_text(
+        base + f'\nhtml {{ background-image: url("{(outside / "secret.png").as_uri()}"); }}\n')
+    warm = render._WARM[0]
+    render._WARM[0] = False
+    try:
+        with opened_files() as opened:
+            render.Renderer(load_config(project)).warm_up()
+    finally:
+        render._WARM[0] = warm
+    assert opened_inside(opened, outside) == []
+
+
+@pytest.mark.parametrize("markdown, message", [
+    ("[x](http://[oops/x)", "link http://[oops/x is not a valid address"),
+    ("[x](form%00.pdf)", "form%00.pdf is not a valid file name"),
+])
+def test_a_malformed_link_is_one_error_and_the_other_leaflets_build(project, run, markdown,
+                                                                     message):
+    add_leaflet(project, "bad", f"See {markdown}.")
+    result = run(["--project", project, "build", "-j", "1", "--no-site"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert message in result.output
+    assert "1 built, 0 cached, 1 failed" in result.output  # the sample is built
+
+
+def test_the_lang_of_content_is_a_language_tag_or_nothing(project, run):
+    """A lang attribute reaches CSS selectors in the web version: nothing else gets in."""
+    add_leaflet(project, "lang", 'A <span lang="en) { } main, h1 { display: none } '
+                                 ':lang(en">word</span> and <span lang="fr">mot</span>.')
+    assert run(["--project", project, "build", "-j", "1"]).exit_code == 0
+    css = (project / "dist" / "site" / "_static" / "site.css").read_text()
+    assert "display: none } :lang" not in css and "main, h1 { display: none }" not in css
+    page = (project / "dist" / "site" / "lang" / "en" / "index.html").read_text()
+    assert 'lang="fr"' in page and "display: none" not in page
+
+
+def test_a_translated_page_counter_cannot_end_the_style_element():
+    from leaflet.render import counter_text
+
+    css = counter_text('x</style><style>main{display:none}"%(page)s')
+    assert "<" not in css and ">" not in css and css.count('"') == 2
+    assert css.endswith("counter(page)")
+
+
+@pytest.mark.parametrize("link", ["file:///C:/Windows/System32/calc.exe",
+                                  "javascript:alert(1)", "clinic.example/page"])
+def test_a_leaflets_link_must_be_a_web_address(project, run, link):
+    front = FRONT.replace("---\n", f"---\nlink: {json.dumps(link)}\n", 1)
+    add_leaflet(project, "linked", front=front)
+    result = run(["--project", project, "check"])
+    assert "'link' must be a web address starting with https:// (or http://)" in result.output
+
+
+@pytest.mark.parametrize("setting, message", [
+    ('[build]\nlink = "https://x.example/{slug.x}/"',
+     "build.link may only use the placeholders {slug} and {lang}"),
+    ('[build]\nlink = "file:///{slug}"', "build.link must be a web address"),
+    ('[site]\nbase_url = "https://x.example/a}b/"', "plain folder address without ?, # or {}"),
+    ('[clinic]\nlogo = "a\\u0000b.svg"', "clinic.logo 'a\\x00b.svg' is not a file name"),
+    ('[layouts.card]\nextends = "standard"\nstylesheet = "../../../etc/passwd"',
+     "layouts.card.stylesheet must be a file name in styles/ (no folders)"),
+    ('[layouts.pocket]\nextends = "trifold"\nimpose = "saddle-stitch"\npage = "a5"\n'
+     'sheet = "a4 landscape"', "a saddle-stitched booklet has a multiple of 4 pages"),
+])
+def test_leaflet_toml_mistakes_are_error_lines_not_tracebacks(project, run, setting, message):
+    (project / "leaflet.toml").write_text(setting + "\n")
+    result = run(["--project", project, "build", "-j", "1"])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert message in result.output
+
+
+def test_yaml_explicit_keys_are_read_not_a_traceback(project, run):
+    front = FRONT.replace('version: "1.0"\n', '? version\n: "1.0"\n')
+    assert '? version' in front
+    add_leaflet(project, "explicit", front=front)
+    result = run(["--project", project, "list"])
+    assert "Traceback" not in result.output and "explicit" in result.output
+
+
+def test_a_symlink_loop_in_a_leaflet_folder_is_left_alone(project, run):
+    (project / "content" / "sample" / "loop").symlink_to(project / "content" / "sample" / "loop")
+    result = run(["--project", project, "build", "-j", "1", "--no-site"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_leaflet_named_twice_is_built_once(project, run):
+    result = run(["--project", project, "build", "-j", "1", "--no-site", "sample", "sample",
+                  "--lang", "en", "--lang", "en", "--layout", "standard", "--layout",
+                  "standard"])
+    assert result.exit_code == 0 and "1 built" in result.output
+    assert len(manifest(project / "dist")) == 1
