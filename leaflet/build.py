@@ -20,7 +20,7 @@ from . import check
 from .config import Config
 from .content import discover, load_cached, refuse_outside, split_front_matter
 from .errors import LeafletError, display_path, time_limit
-from .files import TMP_MARK, atomic_write, local_path, quiet, read_json, sha256_file
+from .files import TMP_MARK, atomic_write, quiet, read_json, sha256_file, url_path
 from .inputs import job_key, shared_key
 from .manifest import MANIFEST_NAME, Job, Result, Summary, output_path, write_manifest
 from .options import RenderOptions
@@ -242,7 +242,8 @@ def _run_job(job: Job, key: str) -> Result:
         return Result(job, "built", hashlib.sha256(made.pdf).hexdigest(), made.pages,
                       len(made.pdf), warnings, seconds=time.perf_counter() - start, key=key,
                       fit={"body_pt": made.body_pt, "padding": made.padding,
-                           "renders": made.renders}, details=details)
+                           "renders": made.renders}, details=details,
+                      reads=_project_reads(renderer))
     except RecursionError:
         return Result(job, "failed", error=LeafletError(
             "nested too deeply to lay out (elements, lists or quotes inside each other, "
@@ -259,6 +260,27 @@ def _run_job(job: Job, key: str) -> Result:
                       seconds=time.perf_counter() - start)
 
 
+def _project_reads(renderer: Renderer) -> dict[str, str]:
+    """The project files the last document read, with their hashes: an image anywhere in
+    the project (``../../images/x.png``), a file a stylesheet's url() names. The cache
+    key covers the leaflet's folder, assets/, templates and styles; these cover the rest."""
+    fetched = getattr(renderer, "fetched", None)
+    root = renderer.config.root.resolve()
+    reads = {}
+    for url in (fetched.urls if fetched is not None else ()):
+        path = url_path(url, root)
+        if path is not None and path.is_relative_to(root):
+            reads[path.relative_to(root).as_posix()] = sha256_file(path) or ""
+    return dict(sorted(reads.items()))
+
+
+def _reads_unchanged(entry: dict, root: Path) -> bool:
+    reads = entry.get("reads", {})
+    return isinstance(reads, dict) and all(
+        isinstance(name, str) and sha256_file(root / name) == digest
+        for name, digest in reads.items())
+
+
 def _read_files(renderer: Renderer) -> list[str]:
     """For `build -vv`: the files (and URLs) the last document read, images resampled."""
     fetched = getattr(renderer, "fetched", None)
@@ -267,7 +289,7 @@ def _read_files(renderer: Renderer) -> list[str]:
     root = renderer.config.root.resolve()
     shown = []
     for url in fetched.urls:
-        path = local_path(url) if url.startswith("file:") else None
+        path = url_path(url, root)
         name = (path.relative_to(root).as_posix() if path and path.is_relative_to(root)
                 else path.name if path else url[:60])
         sizes = fetched.images.get(url)
@@ -412,7 +434,8 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
             continue
         entry = _cache_entry(cache.get(job.output.as_posix()))
         hit = (not force and entry is not None and entry["key"] == key
-               and sha256_file(out / job.output) == entry["sha256"])
+               and sha256_file(out / job.output) == entry["sha256"]
+               and _reads_unchanged(entry, config.root))
         why[job] = _cache_decision(force, entry, key, hit)
         keyed.append((job, key, hit))
         # What the last build of it learnt: where its fit landed, and what it cost.
@@ -478,6 +501,7 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
                                                   "pages": r.pages, "bytes": r.bytes,
                                                   "warnings": r.warnings,
                                                   "seconds": round(r.seconds, 3),
+                                                  "reads": r.reads,
                                                   "fit": {"body_pt": r.fit["body_pt"],
                                                           "padding": r.fit["padding"]}}
             elif r.status == "failed":
@@ -514,7 +538,8 @@ def _cache_decision(force: bool, entry: dict | None, key: str, hit: bool) -> str
     if entry["key"] != key:
         return (f"cache: inputs changed (key {entry['key'][:12]} → {key[:12]}): the content, "
                 "its folder, the templates, styles, settings, fonts or options: rebuilt")
-    return "cache: the PDF on disk is missing or not the one built: rebuilt"
+    return ("cache: the PDF on disk is missing or not the one built, or a file it read "
+            "elsewhere in the project changed: rebuilt")
 
 
 def _execute(config, options, out, feed, todo, jobs, fail_fast, timeout=None, hints=None):

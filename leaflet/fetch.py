@@ -8,7 +8,7 @@ from urllib.error import HTTPError
 from urllib.parse import urlsplit
 
 from .errors import display_path
-from .files import local_path, shorten
+from .files import local_path, shorten, url_path
 from .images import LOW_DPI, MAX_IMAGE_PIXELS, MAX_RESOURCE_BYTES, PRINT_DPI, fit_for_print, \
     image_pixels, is_raster, print_pixels
 
@@ -31,7 +31,7 @@ class Refused(ValueError):
 
 def make_fetcher(roots: list[Path], allow_network: bool = False, refused: list[str] | None = None,
                  fatal: list[str] | None = None, image_width_mm: float | None = None,
-                 fetched: Fetched | None = None):
+                 fetched: Fetched | None = None, project: Path | None = None):
     """A WeasyPrint URL fetcher confined to ``roots`` (folders, resolved, symlinks followed).
 
     Every refusal is appended to ``refused`` so the build can report it against the
@@ -41,7 +41,8 @@ def make_fetcher(roots: list[Path], allow_network: bool = False, refused: list[s
 
     With ``image_width_mm`` (the page width: no image can be placed wider), a raster
     image wider than that at 300 dpi is resampled to it before WeasyPrint sees it (SVG
-    stays vector); ``fetched`` records what was read.
+    stays vector); ``fetched`` records what was read. ``project`` is the folder that
+    ``files.PROJECT_URL`` names.
     """
     from weasyprint.urls import URLFetcher, URLFetcherResponse  # lazy: 0.35 s to import
 
@@ -62,7 +63,7 @@ def make_fetcher(roots: list[Path], allow_network: bool = False, refused: list[s
             pixels = image_pixels(body)
             if pixels is not None and pixels[0] * pixels[1] > MAX_IMAGE_PIXELS:
                 width, height = pixels
-                path = local_path(url) if url.startswith("file:") else None
+                path = url_path(url, project) if project is not None else local_path(url)
                 name = ("an inline (data:) image" if url.startswith("data:")
                         else f"image {display_path(path)}" if path else f"image {shorten(url)}")
                 fatal.append(f"{name} is {width}×{height} pixels "
@@ -98,12 +99,12 @@ def make_fetcher(roots: list[Path], allow_network: bool = False, refused: list[s
             if scheme == "data":
                 return checked(url, super().fetch(url, headers))
             if scheme == "file":
-                path = local_path(url)
+                path = url_path(url, project) if project is not None else local_path(url)
                 if path is None or not any(path.is_relative_to(r) for r in allowed):
                     log.append(f"refused to read {shorten(url)}: outside the project")
                     raise Refused(f"outside the project: {url}")
                 if not path.is_file():
-                    log.append(f"file not found: {shorten(url)}")
+                    log.append(f"file not found: {display_path(path)}")
                     raise Refused(f"not found: {url}")
                 return checked(url, super().fetch(path.as_uri(), headers))
             if scheme in ("http", "https") and allow_network:
@@ -157,8 +158,9 @@ def low_resolution_images(document, fetched: Fetched, min_dpi: int = LOW_DPI
 
 
 def low_resolution_message(url: str, pixels: tuple[int, int], width_mm: float,
-                           height_mm: float, dpi: float, column_mm: float) -> str:
-    path = local_path(url) if url.startswith("file:") else None
+                           height_mm: float, dpi: float, column_mm: float,
+                           project: Path | None = None) -> str:
+    path = url_path(url, project) if project is not None else local_path(url)
     name = "an inline (data:) image" if url.startswith("data:") else \
         f"image {display_path(path)}" if path else f"image {shorten(url)}"
     # An image narrower than its column is placed at 96 pixels an inch, so a larger copy

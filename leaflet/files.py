@@ -7,7 +7,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 from urllib.request import url2pathname
 
 # Temporary files are named <final name><TMP_MARK><random>: a sweep can find them.
@@ -118,3 +118,25 @@ def resolved(path: Path) -> Path | None:
         return path.resolve()
     except (OSError, RuntimeError, ValueError):
         return None
+
+
+# How the renderer names the project's own files: the same URL wherever the project sits on
+# disk. WeasyPrint names an image in the PDF by a hash of its URL (and writes a link's URL
+# as it is): with real paths, the same project gave other bytes in another folder.
+PROJECT_URL = "file:///leaflet-project/"
+
+
+def project_url(path: Path, root: Path) -> str:
+    """The renderer's URL of a file inside the project ``root``; other files keep theirs."""
+    target = resolved(path)
+    base = resolved(root)
+    if target is None or base is None or not target.is_relative_to(base):
+        return path.absolute().as_uri()
+    return PROJECT_URL + quote(target.relative_to(base).as_posix())
+
+
+def url_path(url: str, root: Path) -> Path | None:
+    """The local file a ``file:`` URL names (a project URL maps into ``root``), or None."""
+    if url.startswith(PROJECT_URL):
+        return resolved(root / unquote(urlsplit(url).path[len("/leaflet-project/"):]))
+    return local_path(url) if urlsplit(url).scheme == "file" else None

@@ -45,6 +45,8 @@ class Result:
     fit: dict = field(default_factory=dict)
     # For `build -vv`: the cache decision, the time of each step, the files read.
     details: list[str] = field(default_factory=list)
+    # The project files the output read, with their hashes (the build cache checks them).
+    reads: dict = field(default_factory=dict)
 
     def manifest_entry(self) -> dict:
         return {

@@ -10,6 +10,7 @@ import re
 from html.parser import HTMLParser
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -19,7 +20,7 @@ from .config import Config
 from .content import Leaflet
 from .errors import LeafletError, display_path
 from .fetch import Fetched, low_resolution_images, low_resolution_message, make_fetcher
-from .files import shorten
+from .files import PROJECT_URL, project_url, shorten
 from .images import PRINT_DPI
 from .layouts import Layout, page_bleed_mm
 from .options import RenderOptions, bleed_mm, output_intent
@@ -243,7 +244,8 @@ class Renderer:
             return  # this process (or the one it was forked from) has paid them already
         _WARM[0] = True
         # The confined fetcher here too: the project's stylesheets are applied below.
-        fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network)
+        fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network,
+                               project=self.root)
         HTML(string="<p>warm</p>", url_fetcher=fetcher).render(font_config=self._font_config)
         try:
             sheets = [("fonts", fonts.font_face_css(self.faces(i18n.SOURCE_LANG)), None)]
@@ -281,7 +283,7 @@ class Renderer:
             "paper": self.config.paper,
             "body_pt": body_pt,
             "link": link,
-            "logo": clinic.logo.as_uri() if clinic.logo else "",
+            "logo": project_url(clinic.logo, self.root) if clinic.logo else "",
             "draft": leaflet.is_draft,
             "language_name": i18n.language_name(lang),
             "version": __version__,
@@ -371,7 +373,7 @@ class Renderer:
     def _read_style(self, name: str) -> tuple[str, str]:
         path = style_path(self.root, name)
         try:
-            return path.read_text(encoding="utf-8"), path.resolve().as_uri()
+            return path.read_text(encoding="utf-8"), project_url(path, self.root)
         except (OSError, UnicodeDecodeError) as exc:
             raise LeafletError(f"stylesheet cannot be read: {exc}", path) from None
 
@@ -396,13 +398,13 @@ class Renderer:
         self.fetched = Fetched([], {})
         fetcher = make_fetcher(self.allowed_roots(), self.config.allow_network, refused, fatal,
                                image_width_mm=layout.page_size(self.config.paper)[0],
-                               fetched=self.fetched)
+                               fetched=self.fetched, project=self.root)
         html_text = self.render_html(leaflet, layout, catalog, options, body_pt, extra)
         collect = _Collect()
         LOGGER.addHandler(collect)
         try:
             sheets = self._stylesheets(leaflet, layout, fetcher, body_pt, options)
-            html = HTML(string=html_text, base_url=leaflet.path.resolve().as_uri(),
+            html = HTML(string=html_text, base_url=project_url(leaflet.path, self.root),
                         url_fetcher=fetcher)
             # dpi: each raster image is embedded at no more than 300 dpi of the size it
             # is placed at (WeasyPrint scales it down when the PDF is written).
@@ -415,7 +417,7 @@ class Renderer:
             raise LeafletError(fatal[0], leaflet.path)
         refused += _drop_attachments(document)
         if self.fetched.images:
-            refused += [low_resolution_message(*found)
+            refused += [low_resolution_message(*found, project=self.root)
                         for found in low_resolution_images(document, self.fetched)]
         source = display_path(leaflet.path)
         warnings = [f"{source}: {m}" for m in refused] + [
@@ -451,6 +453,16 @@ def _drop_attachments(document) -> list[str]:
             page.links.remove(link)
             message = (f"refused to attach {shorten(link[1])} (<a rel=attachment>): "
                        "leaflets do not embed files")
+            if message not in refused:
+                refused.append(message)
+        # A link to a file of the project leads nowhere in a printed or e-mailed PDF (the
+        # web version links its own copy): the words stay, the link goes.
+        for link in [link for link in page.links
+                     if link[0] == "external" and str(link[1]).startswith("file:")]:
+            page.links.remove(link)
+            name = unquote(str(link[1]).removeprefix(PROJECT_URL))
+            message = (f"the link to the file {shorten(name)} is left out of the PDF, where "
+                       "it could not be opened (the web version links the file)")
             if message not in refused:
                 refused.append(message)
     return refused

@@ -276,3 +276,47 @@ def test_workers_are_replaced_after_a_number_of_outputs(project, run, monkeypatc
     pids = (tmp_path / "pids").read_text().split()
     assert len(pids) == 6
     assert len(set(pids)) >= 3  # 6 outputs, 1 per worker per pool: three pools of two
+
+
+def test_an_image_elsewhere_in_the_project_is_part_of_the_cache_key(project, run):
+    """An image outside the leaflet's folder and assets/ (../../images/x.png): changing it
+    rebuilds the output that shows it, and only that one."""
+    from PIL import Image
+
+    images = project / "images"
+    images.mkdir()
+    Image.new("RGB", (60, 40), "blue").save(images / "pic.png")
+    add_leaflets(project, 1)  # without the image
+    source = project / "content" / "sample" / "en.md"
+    source.write_text(source.read_text() + "\n![A blue square](../../images/pic.png)\n")
+    args = ["--project", project, "build", "-j", "1", "--no-site"]
+    assert run(args).exit_code == 0
+    assert run(args).exit_code == 0
+    assert set(statuses(project).values()) == {"cached"}
+    Image.new("RGB", (60, 40), "red").save(images / "pic.png")
+    assert run(args).exit_code == 0
+    assert statuses(project) == {"sample/sample.en.standard.pdf": "built",
+                                 "extra-0/extra-0.en.standard.pdf": "cached"}
+
+
+def test_the_same_project_anywhere_on_disk_gives_the_same_bytes(project, run, tmp_path):
+    """WeasyPrint names an image by its URL and writes link targets as given: the renderer
+    names the project's files by a URL of their own, the same wherever the project is."""
+    import shutil
+
+    from PIL import Image
+
+    Image.new("RGB", (200, 100), "blue").save(project / "content" / "sample" / "photo.png")
+    source = project / "content" / "sample" / "en.md"
+    source.write_text(source.read_text() + "\n![A photo](photo.png) and [a form](photo.png)\n")
+    elsewhere = tmp_path / "somewhere" / "else" / "entirely"
+    shutil.copytree(project, elsewhere)
+    for folder in (project, elsewhere):
+        result = run(["--project", folder, "build", "-j", "1", "--no-site"])
+        assert result.exit_code == 0, result.output
+    first, second = (folder / "dist" / "sample" / "sample.en.standard.pdf"
+                     for folder in (project, elsewhere))
+    assert first.read_bytes() == second.read_bytes()
+    assert b"file:" not in first.read_bytes()  # no link to a local file, no path of this disk
+    assert "the link to the file content/sample/photo.png is left out of the PDF" \
+        in result.output
