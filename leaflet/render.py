@@ -461,8 +461,8 @@ def _drop_attachments(document) -> list[str]:
                      if link[0] == "external" and str(link[1]).startswith("file:")]:
             page.links.remove(link)
             name = unquote(str(link[1]).removeprefix(PROJECT_URL))
-            message = (f"the link to the file {shorten(name)} is left out of the PDF, where "
-                       "it could not be opened (the web version links the file)")
+            message = (f"the link to the file {shorten(name)} is left out of the PDF: a "
+                       "printed or e-mailed leaflet cannot open it (its words stay)")
             if message not in refused:
                 refused.append(message)
     return refused
