@@ -30,19 +30,7 @@ def is_raster(data: bytes) -> bool:
 
 def image_pixels(data: bytes) -> tuple[int, int] | None:
     """(width, height) from a raster image's header, without decoding it; None if unknown."""
-    from PIL import Image  # lazy: Pillow is only needed when a page has an image
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # DecompressionBombWarning: we judge the size
-            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-            try:
-                with Image.open(io.BytesIO(data)) as image:
-                    return image.size
-            finally:
-                Image.MAX_IMAGE_PIXELS = saved
-    except Exception:  # noqa: BLE001 - not an image Pillow knows: WeasyPrint will say so
-        return None
+    return _header_size(io.BytesIO(data))
 
 
 def file_pixels(path) -> tuple[int, int] | None:
@@ -52,16 +40,18 @@ def file_pixels(path) -> tuple[int, int] | None:
             head = fh.read(64 * 1024)  # every format's header fits; no 18 MB read for it
     except OSError:
         return None
-    if not is_raster(head):
-        return None
-    from PIL import Image  # lazy: see image_pixels
+    return _header_size(path) if is_raster(head) else None
+
+
+def _header_size(source) -> tuple[int, int] | None:
+    from PIL import Image  # lazy: Pillow is only needed when a page has an image
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DecompressionBombWarning: we judge the size
             saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
             try:
-                with Image.open(path) as image:
+                with Image.open(source) as image:
                     return image.size
             finally:
                 Image.MAX_IMAGE_PIXELS = saved
@@ -101,7 +91,9 @@ def _resampled(data: bytes, max_width_px: int) -> bytes:
     from PIL import Image, ImageOps  # lazy: see image_pixels
 
     with Image.open(io.BytesIO(data)) as image:
-        is_jpeg = image.format == "JPEG"
+        # A camera's multi-picture JPEG (MPO: a second, HDR or depth picture inside) is a
+        # JPEG too: its first picture is the photo.
+        is_jpeg = image.format in ("JPEG", "MPO")
         icc = image.info.get("icc_profile")
         height = max(1, round(image.height * max_width_px / image.width))
         if is_jpeg:

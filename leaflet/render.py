@@ -105,6 +105,24 @@ def make_environment(root: Path) -> SandboxedEnvironment:
     return env
 
 
+def render_template(env, name: str, context: dict, catalog: i18n.Catalog) -> str:
+    """A template rendered with a language's catalog; every Jinja error a ``LeafletError``
+    naming the template (a clinic's override can hold any mistake)."""
+    env.install_gettext_callables(catalog.gettext, catalog.ngettext, newstyle=True)
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise LeafletError(f"template error: {exc.message}", exc.filename, exc.lineno) \
+            from None
+    except jinja2.TemplateNotFound as exc:
+        raise LeafletError(f"template {exc.name} not found in templates/ or the built-ins") \
+            from None
+    except jinja2.UndefinedError as exc:
+        raise LeafletError(f"template {name}: {exc.message}") from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise LeafletError(f"template {name} is not allowed to: {exc}") from None
+
+
 def counter_text(template: str) -> str:
     """``"Page %(page)s of %(pages)s"`` → CSS ``content`` with page counters.
 
@@ -298,22 +316,9 @@ class Renderer:
     def render_html(self, leaflet: Leaflet, layout: Layout, catalog: i18n.Catalog,
                     options: RenderOptions = RenderOptions(), body_pt: float | None = None,
                     extra: dict | None = None) -> str:
-        self.env.install_gettext_callables(catalog.gettext, catalog.ngettext, newstyle=True)
-        try:
-            template = self.env.get_template(layout.template)
-            context = self.context(leaflet, layout, catalog, options, body_pt or layout.body_pt)
-            context.update(extra or {})
-            return template.render(context)
-        except jinja2.TemplateSyntaxError as exc:
-            raise LeafletError(f"template error: {exc.message}", exc.filename, exc.lineno) \
-                from None
-        except jinja2.TemplateNotFound as exc:
-            raise LeafletError(f"template {exc.name} not found in templates/ or the built-ins") \
-                from None
-        except jinja2.UndefinedError as exc:
-            raise LeafletError(f"template {layout.template}: {exc.message}") from None
-        except jinja2.exceptions.SecurityError as exc:
-            raise LeafletError(f"template {layout.template} is not allowed to: {exc}") from None
+        context = self.context(leaflet, layout, catalog, options, body_pt or layout.body_pt)
+        context.update(extra or {})
+        return render_template(self.env, layout.template, context, catalog)
 
     # -------------------------------------------------------------- PDF
 

@@ -20,7 +20,6 @@ from typing import Iterable
 from urllib.parse import urljoin, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
-import jinja2
 
 from . import __version__, fonts, i18n
 from .check import contrast_ratio
@@ -28,11 +27,11 @@ from .config import Config
 from .content import LANG_RE, Leaflet, discover, load_leaflet
 from .errors import LeafletError, display_path
 from .fetch import MAX_IMAGE_PIXELS, MAX_RESOURCE_BYTES, image_pixels, local_path, shorten
-from .files import TMP_MARK, atomic_write, read_json
+from .files import TMP_MARK, atomic_write, hash_tree, read_json, sha256_file
 from .inputs import shared_key
 from .manifest import Result
 from .options import RenderOptions
-from .render import language_helpers, style_path
+from .render import language_helpers, render_template, style_path
 
 SITE_DIR = "site"  # OUT/site/: copy this folder to any static web host
 STATE_NAME = ".leaflet-site.json"  # OUT/, not OUT/site/: it is not for publishing
@@ -221,9 +220,12 @@ class _Site:
             source = found.get(slug, {}).get(lang)
             if source is None or (wanted and lang not in wanted):
                 continue  # the content file is gone: so is its page
-            # Only the build's own output names: the state is a file, not a trusted one.
+            # Only the build's own output names: the state is a file, not a trusted one;
+            # and only layouts still built by default (one dropped from build.layouts would
+            # leave a PDF of older content linked beside the new text).
             pdfs = {layout: info for layout, info in _dict(entry.get("pdfs")).items()
-                    if _pdf_info(info) and info["path"] == f"{slug}/{slug}.{lang}.{layout}.pdf"}
+                    if _pdf_info(info) and info["path"] == f"{slug}/{slug}.{lang}.{layout}.pdf"
+                    and layout in self.config.layouts}
             pages[(slug, lang)] = _Page(slug, lang, source, pdfs, entry, False, False)
         for r in sorted(results, key=lambda r: r.job.name):
             job = r.job
@@ -334,7 +336,7 @@ class _Site:
         h.update(json.dumps(page.pdfs, sort_keys=True).encode())
         # Every file of the leaflet's folder: its text in this and the other languages (the
         # stale-translation rule compares versions), and the images beside it.
-        _hash_folder(h, page.source.parent, self.root)
+        hash_tree(h, page.source.parent, inside=self.root.resolve())
         return h.hexdigest()
 
     def media_present(self, entry: dict) -> bool:
@@ -437,22 +439,8 @@ class _Site:
         }
 
     def render(self, template_name: str, context: dict, lang: str) -> str:
-
-        catalog = i18n.load_catalog(lang, self.root)
-        env = self.environment()
-        env.install_gettext_callables(catalog.gettext, catalog.ngettext, newstyle=True)
-        try:
-            return env.get_template(template_name).render(context)
-        except jinja2.TemplateSyntaxError as exc:
-            raise LeafletError(f"template error: {exc.message}", exc.filename, exc.lineno) \
-                from None
-        except jinja2.TemplateNotFound as exc:
-            raise LeafletError(f"template {exc.name} not found in templates/ or the built-ins") \
-                from None
-        except jinja2.UndefinedError as exc:
-            raise LeafletError(f"template {template_name}: {exc.message}") from None
-        except jinja2.exceptions.SecurityError as exc:
-            raise LeafletError(f"template {template_name} is not allowed to: {exc}") from None
+        return render_template(self.environment(), template_name, context,
+                               i18n.load_catalog(lang, self.root))
 
     def url(self, path: str) -> str:
         """An absolute URL under ``[site] base_url``, or '' when none is set."""
@@ -545,9 +533,13 @@ class _Site:
             note(f"image {path.name} is larger than {MAX_RESOURCE_BYTES / 1e6:g} MB")
             return None
         digest = hashlib.sha256(data).hexdigest()
+        name = f"{SITE_DIR}/{STATIC}/img/{_safe_stem(path.stem)}-{digest[:12]}"
         known = self.media_state.get(digest)
         if isinstance(known, dict) and known.get("kind") == "image":
-            if known.get("data_url") or (self.out / known.get("file", "")).is_file():
+            # Reused only under the name this image gets now (a renamed file gets its new
+            # name, as a clean build would give it: the site never depends on its history).
+            if known.get("data_url") or (str(known.get("file", "")).startswith(name + ".")
+                                         and (self.out / known["file"]).is_file()):
                 return self.use_media(digest, known, up, media)
         if _is_svg(path, data):
             if len(data) > MAX_INLINE_SVG:
@@ -570,7 +562,7 @@ class _Site:
         except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds on bad files
             note(f"image {path.name} cannot be read: {exc}")
             return None
-        rel = f"{SITE_DIR}/{STATIC}/img/{_safe_stem(path.stem)}-{digest[:12]}{suffix}"
+        rel = name + suffix
         self.writer.put(rel, web)
         entry = {"kind": "image", "file": rel, "width": size[0], "height": size[1]}
         return self.use_media(digest, entry, up, media)
@@ -607,7 +599,7 @@ class _Site:
         try:
             if target.is_file() and (os.path.samefile(source, target) or (
                     target.stat().st_size == info["bytes"]
-                    and _sha256(target) == info["sha256"])):
+                    and sha256_file(target) == info["sha256"])):
                 return
         except OSError:
             pass
@@ -991,7 +983,10 @@ def screen_image(data: bytes) -> tuple[bytes, str, tuple[int, int]]:
         image = Image.open(io.BytesIO(data))
         image.load()
     fmt = image.format or "PNG"
-    if getattr(image, "n_frames", 1) > 1:
+    if fmt == "MPO":  # a camera's multi-picture JPEG: the first picture is the photo; the
+        fmt = "JPEG"  # others (HDR, depth) and their metadata are not for the web
+        image.seek(0)
+    if getattr(image, "n_frames", 1) > 1 and fmt != "JPEG":
         return data, {"GIF": ".gif", "WEBP": ".webp", "PNG": ".png"}.get(fmt, ".gif"), image.size
     icc = image.info.get("icc_profile")
     image = ImageOps.exif_transpose(image)
@@ -1289,25 +1284,11 @@ def _safe_stem(name: str) -> str:
     return stem[:40] or "file"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _same_file(path: Path, sha: object) -> bool:
     try:
-        return isinstance(sha, str) and path.is_file() and _sha256(path) == sha
+        return isinstance(sha, str) and path.is_file() and sha256_file(path) == sha
     except OSError:
         return False
-
-
-def _hash_folder(h, folder: Path, root: Path) -> None:
-    inside = root.resolve()
-    for path in sorted(folder.rglob("*")):
-        if not path.resolve().is_relative_to(inside):
-            continue  # a symlink out of the project: refused when used, never read
-        if path.is_file():
-            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            h.update(hashlib.sha256(path.read_bytes()).digest())
 
 
 _ENVIRONMENTS: dict[tuple, object] = {}

@@ -134,3 +134,26 @@ def test_resampling_turns_the_photo_upright_and_is_reproducible(tmp_path):
     assert image.getexif().get(0x0112) is None  # the pixels are upright: no tag to obey
     assert fit_for_print(buffer.getvalue(), 1000) == smaller
     assert fit_for_print(buffer.getvalue(), 5000) is None  # never enlarged
+
+
+def test_a_cameras_multi_picture_jpeg_is_a_jpeg_of_its_first_picture():
+    """Phones save photos as MPO (a JPEG with an HDR or depth picture inside): print and
+    screen copies are plain JPEGs of the photo, never a PNG 4x the size or both pictures."""
+    import io
+
+    from PIL import Image
+
+    from leaflet.images import fit_for_print
+    from leaflet.site import screen_image
+
+    photo = io.BytesIO()
+    Image.new("RGB", (3000, 2000), "blue").save(
+        photo, "MPO", save_all=True, append_images=[Image.new("RGB", (3000, 2000), "red")])
+    data = photo.getvalue()
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    printed = Image.open(io.BytesIO(fit_for_print(data, 1000)))
+    assert printed.format == "JPEG" and printed.size == (1000, 667)
+    shown, suffix, size = screen_image(data)
+    screen = Image.open(io.BytesIO(shown))
+    assert suffix == ".jpg" and screen.format == "JPEG" and size == (1600, 1067)
+    assert getattr(screen, "n_frames", 1) == 1 and screen.getpixel((5, 5))[2] > 200  # blue

@@ -420,3 +420,30 @@ def test_a_broken_site_template_fails_that_page_and_keeps_the_previous_one(web):
                     failed["site/sample/en/index.html"])
     assert (out / "site/sample/en/index.html").read_bytes() == good
     assert not list((out / "site").rglob("*.tmp-*"))
+
+
+def test_a_layout_no_longer_built_is_no_longer_linked(web):
+    """The page keeps the links of layouts built before only while they are still built by
+    default: a PDF of older content is never linked beside the new text."""
+    toml = web / "leaflet.toml"
+    write(web, layouts=("standard", "poster"))
+    page = web / "dist/site/sample/en/index.html"
+    assert "sample.en.poster.pdf" in page.read_text()
+    toml.write_text(re.sub(r"layouts = \[[^\]]*\]", 'layouts = ["standard"]', toml.read_text()))
+    source = web / "content/sample/en.md"
+    source.write_text(source.read_text().replace("title: ", "title: New ", 1))
+    write(web, layouts=("standard",))
+    assert "sample.en.poster.pdf" not in page.read_text()
+
+
+def test_a_renamed_image_is_published_under_its_new_name(web):
+    """As a clean build would name it: the site never depends on what was built before."""
+    write(web)
+    (web / "content/sample/diagram.png").rename(web / "content/sample/figure.png")
+    source = web / "content/sample/en.md"
+    source.write_text(source.read_text().replace("diagram.png", "figure.png"))
+    write(web)
+    images = [p.name for p in (web / "dist/site/_static/img").iterdir()]
+    assert any(name.startswith("figure-") for name in images), images
+    page = (web / "dist/site/sample/en/index.html").read_text()
+    assert "/figure-" in page and "/diagram-" not in page
