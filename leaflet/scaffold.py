@@ -133,11 +133,24 @@ jobs:
           sudo apt-get update
           sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
       - run: pip install "$LEAFLET" -c .github/leaflet-constraints.txt
-      # Each runner builds a stable 1/{shards} of the outputs and writes
-      # dist/manifest.shard-K-of-{shards}.json.
+      # Font instances and web-font subsets leaflet derives once per font version.
+      - uses: actions/cache@v4
+        with:
+          path: ~/.cache/leaflet
+          key: leaflet-derived-${{{{ hashFiles('.github/leaflet-constraints.txt') }}}}
+      # The last run's merged manifest: its build times split the work evenly. Every
+      # runner must read the same one (merge-manifests warns if they did not).
+      - uses: actions/cache/restore@v4
+        with:
+          path: durations
+          key: leaflet-durations-${{{{ github.run_id }}}}
+          restore-keys: leaflet-durations-
+      # Each runner builds 1/{shards} of the outputs (by the recorded times when there are
+      # some, else by a stable hash) and writes dist/manifest.shard-K-of-{shards}.json.
       - run: >-
           leaflet build --shard ${{{{ matrix.shard }}}}/{shards}
           --report junit-${{{{ matrix.shard }}}}.xml
+          $( [ -f durations/manifest.json ] && echo --durations durations/manifest.json )
       - uses: actions/upload-artifact@v4
         if: always()
         with:
@@ -162,11 +175,15 @@ jobs:
       # Warns if a shard is missing (a runner that failed) or repeated.
       - run: >-
           leaflet merge-manifests shards/*/dist/manifest.shard-*-of-{shards}.json
-          --out manifest.json
+          --out durations/manifest.json
       - uses: actions/upload-artifact@v4
         with:
           name: leaflets-manifest
-          path: manifest.json
+          path: durations/manifest.json
+      - uses: actions/cache/save@v4
+        with:
+          path: durations
+          key: leaflet-durations-${{{{ github.run_id }}}}
 """
 
 

@@ -97,6 +97,14 @@ def test_the_ci_workflow_installs_leaflet_by_its_own_name_pinned_and_shards(run,
     assert any(r.startswith("leaflet merge-manifests shards/*/dist/manifest.shard-*-of-4.json")
                for r in runs)
     assert workflow["jobs"]["merge"]["needs"] == "build"
+    # The merged manifest is kept for the next run, whose shards split by its build times;
+    # the fonts leaflet derives are kept too.
+    steps = {step.get("uses", "").split("@")[0]: step for job in workflow["jobs"].values()
+             for step in job["steps"]}
+    assert steps["actions/cache/save"]["with"]["path"] == "durations"
+    assert steps["actions/cache/restore"]["with"]["restore-keys"] == "leaflet-durations-"
+    assert steps["actions/cache"]["with"]["path"] == "~/.cache/leaflet"
+    assert "--durations durations/manifest.json" in " ".join(runs)
     pins = (folder / ".github" / "leaflet-constraints.txt").read_text().split("\n")
     assert "weasyprint==70.0" in pins and any(p.startswith("nh3==") for p in pins)
     assert not any(p.startswith(("clinic-leaflets==", "leaflet==")) for p in pins)
