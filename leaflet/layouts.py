@@ -153,6 +153,8 @@ LAYOUTS: dict[str, Layout] = {
             one_page_parts=("cover", "back"),
             body_pt=11.0,
             min_body_pt=10.0,
+            # Narrow columns: plain-language guidance advises against hyphenation.
+            hyphenate=False,
             fits_hint="shorten the text, or use the booklet or standard layout",
         ),
         Layout(
@@ -177,6 +179,8 @@ LAYOUTS: dict[str, Layout] = {
             exact_pages=1,
             body_pt=22.0,
             min_body_pt=16.0,
+            # Read from a distance, in a few large lines: no word is broken.
+            hyphenate=False,
             fits_hint="shorten the summary, key points or call-out",
         ),
     )

@@ -99,8 +99,10 @@ def extracted_words(text: str, vocabulary: set[str]) -> list[str]:
     words, i = [], 0
     while i < len(tokens):
         token = tokens[i]
-        if token.endswith("/") and i + 1 < len(tokens):
-            joined = _strip(token + tokens[i + 1])  # a web address broken after a slash
+        if i + 1 < len(tokens) and (token.endswith("/") or tokens[i + 1][:1] in "/.@-"):
+            # A web or email address broken where addresses break: after // (or a slash),
+            # before / . @ - (typeset.py).
+            joined = _strip(token + tokens[i + 1])
             if joined in vocabulary:
                 words.append(joined)
                 i += 2
