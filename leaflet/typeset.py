@@ -39,10 +39,12 @@ _TRAILING = ".,;:!?)]}'\"»”’"
 # code and (0); seven to fifteen digits in all (checked in phone_spans).
 PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ \u00a0]?)?(?:\(0\)[ \u00a0]?)?"
                    r"\d{2,5}(?:[ \u00a0-]\d{2,5}){1,4}(?![\w])")
-# A number and its unit, separated by a space: "10 mg", "180/120 mmHg", "37.5 °C".
+# A number and its unit, separated by a space: "10 mg", "180/120 mmHg", "37.5 °C",
+# "12 noon", "2 hours" (English words for time and volume; symbols in every language).
 UNIT = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?[ \u00a0](?:mg|g|kg|mcg|µg|μg|ml|mL|l|L|"
-                  r"mmHg|mmol/[lL]|cm|mm|m|km|kcal|IU|units?|°C|°F|%|am|pm|a\.m\.|p\.m\.)"
-                  r"(?![\w])")
+                  r"mmHg|mmol/[lL]|cm|mm|m|km|kcal|IU|units?|°C|°F|%|am|pm|a\.m\.|p\.m\.|"
+                  r"noon|midnight|litres?|liters?|seconds?|minutes?|hours?|days?|weeks?|"
+                  r"months?|years?)(?![\w])")
 
 # A title's last two words are kept together only when they are short enough to sit on
 # one line of the narrowest column (a tri-fold panel's heading) and the last is short.
