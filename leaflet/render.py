@@ -21,7 +21,7 @@ from . import __version__, engine, fonts, i18n, qr, typeset
 from .config import Config
 from .content import Leaflet
 from .errors import LeafletError, display_path
-from .fetch import Fetched, low_resolution_images, low_resolution_message, make_fetcher
+from .fetch import Fetched, make_fetcher
 from .files import shorten
 from .images import PRINT_DPI
 from .layouts import Layout, page_bleed_mm
@@ -431,9 +431,7 @@ class Renderer:
         if fatal:
             raise LeafletError(fatal[0], leaflet.path)
         refused += _drop_attachments(document)
-        if self.fetched.images:
-            refused += [low_resolution_message(*found)
-                        for found in low_resolution_images(document, self.fetched)]
+        # Images printed below 150 dpi are the proof's to report (proof.py), once per PDF.
         source = display_path(leaflet.path)
         warnings = [f"{source}: {m}" for m in refused] + [
             m for m in collect.messages if not _duplicate_refusal(m)]
