@@ -29,7 +29,8 @@ CHECKS: dict[str, str] = {
     "unbreakable": "a line break inside a phone number, a date or a number and its unit",
     "runt": "a title or heading of several lines that ends with one short word alone",
     "stranded": "a heading, a list's lead-in line or a definition term that is the last "
-                "thing on its page or panel",
+                "thing on its page or panel, or has only one line (one item) of what it "
+                "introduces there, the rest overleaf",
     "table-widow": "a table split across pages that leaves one body row (or only its "
                    "header) alone",
     "image-dpi": "an image printed below 150 dpi",
