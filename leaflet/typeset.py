@@ -75,8 +75,8 @@ def unit_spans(text: str) -> list[tuple[int, int]]:
 
 
 # Invisible characters that steer the line breaker: a zero-width space where a line may
-# break, a word joiner where it must not (after an address's own hyphens and slashes,
-# after a space inside a phone number). Neither is drawn, neither is in the text a PDF
+# break, a word joiner where it must not (after an address's own hyphens, slashes and
+# other marks, after a space inside a phone number). Neither is drawn, neither is in the text a PDF
 # reader extracts, and neither adds a box to lay out.
 BREAK, JOIN = "\u200b", "\u2060"
 INVISIBLE = BREAK + JOIN
@@ -114,8 +114,10 @@ def address_html(address: str, marks: bool = True) -> str:
         if i in points:
             out.append(BREAK)
         out.append(char)
-        if char in "-/" and i + 1 < len(address) and i + 1 not in points \
-                and address[i + 1] != "/":
+        # Unicode allows a break after a hyphen, a slash, "?" and more, and after "." or
+        # a break mark before a digit: join every mark to what follows, unless the line
+        # may break there. (Letters and digits never break between each other.)
+        if not char.isalnum() and i + 1 < len(address) and i + 1 not in points:
             out.append(JOIN)
     return f'<span class="address">{escape("".join(out), quote=False)}</span>'
 

@@ -169,6 +169,12 @@ def test_address_break_points():
         "https://", "www", ".nhs", ".uk", "/conditions", "/motor", "-neurone", "-disease/"]
     assert typeset.address_parts("leaf.lets@riverside-health.example") == [
         "leaf", ".lets", "@riverside", "-health", ".example"]
+    # Where Unicode would break but an address must not: after its own hyphen, after a
+    # dot before digits (doi.org/10. / 1000), after a query's marks.
+    marked = typeset.address_html("doi.org/10.1000/a-b?x=1")
+    join, mark = typeset.JOIN, typeset.BREAK
+    assert f"{mark}.{join}1000" in marked and f"{mark}-{join}b" in marked
+    assert f"?{join}x={join}1" in marked
 
 
 # ------------------------------------------------------------------ tables
