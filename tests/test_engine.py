@@ -377,13 +377,14 @@ def test_sample_pdf_says_what_the_page_shows(lang, layout, tmp_path):
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_proof_finds_nothing_in_the_sample_trifold_and_poster(lang):
     """With the three layouts above, every layout in every language of the sample: the
-    pages laid out as a build lays them out (no PDF written), proofed."""
+    pages laid out as a build lays them out (no PDF written), proofed. (The English and
+    French posters are proofed where test_fit lays them out.)"""
     from leaflet.produce import fit, unbreakable_texts
     from leaflet.proof import proof
 
     renderer = _renderer[0]
     leaflet = load_leaflet(SAMPLE / f"{lang}.md")
-    for name in ("trifold", "poster"):
+    for name in ("trifold", "poster") if lang not in ("en", "fr") else ("trifold",):
         layout = get_layout(name)
         fitted = fit(renderer, leaflet, layout, i18n.load_catalog(lang, REPO), RenderOptions())
         assert proof(fitted.document, unit=layout.unit, fetched=renderer.fetched,

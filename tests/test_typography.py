@@ -128,17 +128,24 @@ def no_marks(monkeypatch):
     render.print_body.cache_clear()
 
 
+@pytest.fixture(scope="module")
+def flu_trifold(tmp_path_factory):
+    """The short flu-vaccine leaflet's tri-fold, panels in the order they are rendered."""
+    root = make_project(tmp_path_factory.mktemp("flu"))
+    config = load_config(root)
+    layout = config.layout("trifold")
+    made = produce(Renderer(config), load_leaflet(root / "content/flu-vaccine/en.md"),
+                   layout, RenderOptions(impose=False))
+    return made, layout, config
+
+
 # ------------------------------------------------------------------ addresses
 
 
-def test_a_long_email_in_a_narrow_column_breaks_only_where_addresses_break(tmp_path):
-    root = make_project(tmp_path)
-    found = findings(root, "flu-vaccine", "trifold")
-    assert found == []
+def test_a_long_email_in_a_narrow_column_breaks_only_where_addresses_break(flu_trifold):
+    made, _, config = flu_trifold
+    assert made.proof == []
     # The back panel's email, feedback and web addresses do break, at their points only.
-    config = load_config(root)
-    made = produce(Renderer(config), load_leaflet(root / "content/flu-vaccine/en.md"),
-                   config.layout("trifold"), RenderOptions(impose=False))
     lines = _lines(made.pdf, 5)
     email = config.clinic.email
     start = next(i for i, line in enumerate(lines) if line.startswith("Email"))
@@ -256,12 +263,8 @@ def test_a_spanish_footer_wraps_between_items_never_inside_a_date(tmp_path):
 # ------------------------------------------------------------------ the tri-fold
 
 
-def test_a_short_trifold_puts_its_text_inside_first_and_notes_last(tmp_path):
-    root = make_project(tmp_path)
-    config = load_config(root)
-    layout = config.layout("trifold")
-    made = produce(Renderer(config), load_leaflet(root / "content/flu-vaccine/en.md"),
-                   layout, RenderOptions(impose=False))
+def test_a_short_trifold_puts_its_text_inside_first_and_notes_last(flu_trifold):
+    made, layout, _ = flu_trifold
     assert made.proof == []
     panels = {role: " ".join(_lines(made.pdf, i)) for i, role in enumerate(layout.panels)}
     assert "Why have it?" in panels["inside-1"]  # the reader opens it onto the text
