@@ -101,10 +101,20 @@ def spacer(mm: float) -> str:
     return f".body > :first-child {{ margin-block-start: {mm}mm; }}"
 
 
+_RENDERERS: dict[Path, Renderer] = {}
+
+
+def renderer_for(root: Path) -> Renderer:
+    """One renderer per project, as a build worker keeps one."""
+    if root not in _RENDERERS:
+        _RENDERERS[root] = Renderer(load_config(root))
+    return _RENDERERS[root]
+
+
 def findings(root: Path, slug: str, layout: str, lang: str = "en") -> list:
     """The proof's findings on one output, laid out as a build lays it out."""
-    config = load_config(root)
-    renderer = Renderer(config)
+    renderer = renderer_for(root)
+    config = renderer.config
     leaflet = load_leaflet(root / "content" / slug / f"{lang}.md")
     layout_ = config.layout(layout)
     fitted = fit(renderer, leaflet, layout_, i18n.load_catalog(lang, root), RenderOptions())
@@ -129,14 +139,20 @@ def no_marks(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def flu_trifold(tmp_path_factory):
+def plain(tmp_path_factory) -> Path:
+    """The fixture project as it is: every rule on."""
+    yield make_project(tmp_path_factory.mktemp("plain"))
+    _RENDERERS.clear()  # each FontConfiguration goes with its test module
+
+
+@pytest.fixture(scope="module")
+def flu_trifold(plain):
     """The short flu-vaccine leaflet's tri-fold, panels in the order they are rendered."""
-    root = make_project(tmp_path_factory.mktemp("flu"))
-    config = load_config(root)
-    layout = config.layout("trifold")
-    made = produce(Renderer(config), load_leaflet(root / "content/flu-vaccine/en.md"),
-                   layout, RenderOptions(impose=False))
-    return made, layout, config
+    renderer = renderer_for(plain)
+    layout = renderer.config.layout("trifold")
+    made = produce(renderer, load_leaflet(plain / "content/flu-vaccine/en.md"), layout,
+                   RenderOptions(impose=False))
+    return made, layout, renderer.config
 
 
 # ------------------------------------------------------------------ addresses
@@ -156,8 +172,8 @@ def test_a_long_email_in_a_narrow_column_breaks_only_where_addresses_break(flu_t
     assert not any(p.endswith("-") for p in pieces), pieces
 
 
-def test_without_the_marks_the_proof_reports_the_broken_addresses(tmp_path, no_marks):
-    found = findings(make_project(tmp_path), "flu-vaccine", "trifold")
+def test_without_the_marks_the_proof_reports_the_broken_addresses(plain, no_marks):
+    found = findings(plain, "flu-vaccine", "trifold")
     email = "patient.information-leaflets@riverside-community-health.example"
     assert any(f.check == "address-break" and f.text == email
                and "breaks after its own hyphen" in f.message for f in found), found
@@ -187,9 +203,8 @@ def test_address_break_points():
 # ------------------------------------------------------------------ tables
 
 
-def test_table_header_words_fit_the_trifold_and_are_never_split(tmp_path):
-    root = make_project(tmp_path)
-    assert findings(root, "colonoscopy", "trifold") == []
+def test_table_header_words_fit_the_trifold_and_are_never_split(plain, tmp_path):
+    assert findings(plain, "colonoscopy", "trifold") == []
     # The old rule, overflow-wrap: anywhere, split "Appointment" with no hyphen.
     off = make_project(tmp_path / "off", {"trifold.css": WORDS_SPLIT_ANYWHERE})
     found = findings(off, "colonoscopy", "trifold")
@@ -242,18 +257,16 @@ def test_definition_lists_are_styled():
 # ------------------------------------------------------------------ titles and footers
 
 
-def test_a_two_line_title_never_ends_with_one_short_word(tmp_path, request):
-    root = make_project(tmp_path)
-    assert findings(root, "flu-vaccine", "trifold", "es") == []
+def test_a_two_line_title_never_ends_with_one_short_word(plain, request):
+    assert findings(plain, "flu-vaccine", "trifold", "es") == []
     request.getfixturevalue("no_marks")
-    found = findings(root, "flu-vaccine", "trifold", "es")
+    found = findings(plain, "flu-vaccine", "trifold", "es")
     assert [(f.check, f.page) for f in found if f.check == "runt"] == [("runt", 0)]
     assert '"gripe" alone on its last line' in found[0].message
 
 
-def test_a_spanish_footer_wraps_between_items_never_inside_a_date(tmp_path):
-    root = make_project(tmp_path)
-    assert findings(root, "flu-vaccine", "standard", "es") == []
+def test_a_spanish_footer_wraps_between_items_never_inside_a_date(plain, tmp_path):
+    assert findings(plain, "flu-vaccine", "standard", "es") == []
     off = make_project(tmp_path / "off", {"standard.css": FOOTER_WRAPS_ANYWHERE})
     found = findings(off, "flu-vaccine", "standard", "es")
     assert {(f.check, f.text) for f in found} == {
