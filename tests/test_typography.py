@@ -141,11 +141,18 @@ def no_marks(monkeypatch):
     render.print_body.cache_clear()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def renderers():
+    """The renderers go with the module: a FontConfiguration left for interpreter
+    shutdown complains in __del__."""
+    yield
+    _RENDERERS.clear()
+
+
 @pytest.fixture(scope="module")
 def plain(tmp_path_factory) -> Path:
     """The fixture project as it is: every rule on."""
-    yield make_project(tmp_path_factory.mktemp("plain"))
-    _RENDERERS.clear()  # each FontConfiguration goes with its test module
+    return make_project(tmp_path_factory.mktemp("plain"))
 
 
 @pytest.fixture(scope="module")
