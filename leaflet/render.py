@@ -345,9 +345,10 @@ class Renderer:
             else:
                 bleed = f" bleed: {page_bleed}mm; marks: crop;"
         # Hyphenate prose where Pyphen has the language's dictionary (WeasyPrint picks it
-        # from <html lang>) and the layout allows it; never headings, table cells, links or
-        # addresses (base.css), and never a short word or fewer than three letters on
-        # either side ("un-til", "high-er").
+        # from <html lang>) and the layout allows it; never headings, the summary, table
+        # cells, links or addresses (base.css), never a short word or fewer than three
+        # letters on either side ("un-til", "high-er"), and only where the line would
+        # otherwise end more than 12 % short (ragged text needs few hyphens).
         hyphens = "auto" if layout.hyphenate and i18n.can_hyphenate(leaflet.lang) else "manual"
         return (
             f"@page {{ size: {width}mm {height}mm;{bleed} }}\n"
@@ -356,7 +357,7 @@ class Renderer:
             f"--body-size: {body_pt}pt; --bleed: {page_bleed:g}mm; font-family: {stack}; }}\n"
             # U+2010, WeasyPrint's default, is missing from Atkinson Hyperlegible.
             f"p, li, dd {{ hyphens: {hyphens}; hyphenate-character: \"-\"; "
-            "hyphenate-limit-chars: 6 3 3; }\n"
+            "hyphenate-limit-chars: 6 3 3; hyphenate-limit-zone: 12%; }\n"
         )
 
     def faces(self, lang: str) -> list[fonts.FontFace]:
