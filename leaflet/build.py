@@ -243,7 +243,7 @@ def _run_job(job: Job, key: str) -> Result:
                       len(made.pdf), warnings, seconds=time.perf_counter() - start, key=key,
                       fit={"body_pt": made.body_pt, "padding": made.padding,
                            "renders": made.renders}, details=details,
-                      reads=_project_reads(renderer))
+                      reads=_project_reads(renderer), proof=made.proof)
     except RecursionError:
         return Result(job, "failed", error=LeafletError(
             "nested too deeply to lay out (elements, lists or quotes inside each other, "
@@ -474,7 +474,7 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
                         entry["checked"] = today
                     yield Result(job, "cached", entry["sha256"], entry.get("pages", 0),
                                  entry.get("bytes", 0), list(entry.get("warnings", [])),
-                                 key=key)
+                                 key=key, proof=_proof(entry))
                 else:
                     yield job, key
 
@@ -500,6 +500,7 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
                                                   "checked": today if check else "",
                                                   "pages": r.pages, "bytes": r.bytes,
                                                   "warnings": r.warnings,
+                                                  "proof": r.proof,
                                                   "seconds": round(r.seconds, 3),
                                                   "reads": r.reads,
                                                   "fit": {"body_pt": r.fit["body_pt"],
@@ -526,6 +527,13 @@ def _build_locked(config, the_plan, out, options, jobs, force, fail_fast, on_res
             raise LeafletError(f"cannot write the cache or manifest: {exc.strerror or exc}",
                                out) from None
     return summary
+
+
+def _proof(entry: dict) -> list[dict]:
+    """A kept output's proof findings, as its build recorded them (a cache from before
+    the proof has none)."""
+    found = entry.get("proof")
+    return [f for f in found if isinstance(f, dict)] if isinstance(found, list) else []
 
 
 def _cache_decision(force: bool, entry: dict | None, key: str, hit: bool) -> str:

@@ -218,15 +218,19 @@ def validate_matrix(state: State, slugs, langs, layouts) -> None:
               help="With --shard: split by the build times recorded in this manifest.json, so "
                    "every shard takes about as long.  [default: OUT/manifest.json if there is "
                    "one, else split by a hash]")
+@click.option("--strict", is_flag=True,
+              help="Fail (exit 1) if the proof finds a typographic fault in any output.")
 @pass_state
 def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_impose,
           print_ready, bleed, pdf_variant, no_check, shard, report, no_drafts, quiet, verbose,
-          timeout, no_site, durations):
+          timeout, no_site, durations, strict):
     """Build PDFs: every leaflet × language × layout, or the part you name.
 
     Writes OUT/<slug>/<slug>.<lang>.<layout>.pdf, the web version in OUT/site/ and
     OUT/manifest.json.
     Outputs whose inputs have not changed are kept (use --force to rebuild).
+    The proof reads every laid-out page and warns of typographic faults (a broken web
+    address, a heading alone at the foot of a page, ...); --strict makes them errors.
     """
     from .build import build as run_build  # lazy: see the top of this module
     from .build import plan, read_durations
@@ -271,23 +275,37 @@ def build(state: State, slugs, langs, layouts, out, jobs, force, fail_fast, no_i
     reporter.close()
     if report is not None:
         try:
-            atomic_write(report, junit_xml(summary, state.project))
+            atomic_write(report, junit_xml(summary, state.project, strict=strict))
         except OSError as exc:
             raise LeafletError(f"cannot write the report: {exc.strerror or exc}", report) \
                 from None
     show_errors(summary.failed)
+    proof_failed = strict and summary.findings > 0
+    if proof_failed:
+        show_findings(summary.results)
     site_failed = summary.site.failed if summary.site is not None else []
     for page in site_failed:
         click.echo(f"Error: {page.error}", err=True)
-    if state.verbosity >= 0 or summary.failed:
-        click.echo(summary.line(), err=bool(summary.failed) and state.verbosity < 0)
+    if state.verbosity >= 0 or summary.failed or proof_failed:
+        click.echo(summary.line(), err=bool(summary.failed or proof_failed)
+                   and state.verbosity < 0)
     if summary.site is not None and (state.verbosity >= 0 or site_failed):
         for page in summary.site.pages:
             for warning in page.warnings if page.status == "built" else ():
                 click.echo(f"  warning: {warning}")
         click.echo(summary.site.line(), err=bool(site_failed) and state.verbosity < 0)
-    if summary.failed or site_failed or summary.interrupted:
+    if summary.failed or site_failed or proof_failed or summary.interrupted:
         sys.exit(1 if not summary.interrupted else 130)
+
+
+def show_findings(results: list) -> None:
+    """--strict: the proof's findings are errors, those of outputs kept from an earlier
+    build too (their warnings were not shown again)."""
+    for r in results:
+        if r.status in ("built", "cached"):
+            for f in r.proof:
+                click.echo(f"Error: {display_path(r.job.source)}: proof: {r.job.layout} "
+                           f"{f.get('where', '')}: {f.get('message', '')}", err=True)
 
 
 def show_errors(failed: list) -> None:

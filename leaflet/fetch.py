@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import HTTPError
@@ -12,8 +13,8 @@ from .files import local_path, shorten, url_path
 from .images import LOW_DPI, MAX_IMAGE_PIXELS, MAX_RESOURCE_BYTES, PRINT_DPI, fit_for_print, \
     image_pixels, is_raster, print_pixels
 
-__all__ = ["MAX_IMAGE_PIXELS", "MAX_RESOURCE_BYTES", "Fetched", "Refused", "image_pixels",
-           "low_resolution_images", "low_resolution_message", "make_fetcher"]
+__all__ = ["MAX_IMAGE_PIXELS", "MAX_RESOURCE_BYTES", "Fetched", "PrintedImages", "Refused",
+           "image_pixels", "low_resolution_message", "make_fetcher"]
 
 
 @dataclass
@@ -124,37 +125,37 @@ def make_fetcher(roots: list[Path], allow_network: bool = False, refused: list[s
     return ProjectFetcher()
 
 
-def low_resolution_images(document, fetched: Fetched, min_dpi: int = LOW_DPI
-                          ) -> list[tuple[str, tuple[int, int], float, float, float, float]]:
-    """``(url, pixels, width_mm, height_mm, dpi, column_mm)`` of each raster image the
-    laid-out ``document`` prints below ``min_dpi`` (its lowest placement), with the width
-    of the column it sits in."""
-    # Lazy: only a document with raster images gets here (WeasyPrint costs 0.35 s).
-    import hashlib
+class PrintedImages:
+    """The raster images of a laid-out document as placed: the lowest resolution each
+    prints at, and where. Fed one box at a time by a walk of the pages (the proof's,
+    proof.py), so a document is walked once for every check."""
 
-    from weasyprint.formatting_structure.boxes import BlockContainerBox
+    def __init__(self, fetched: Fetched, project: Path | None = None):
+        self.project = project  # what files.PROJECT_URL names, to name images in messages
+        # WeasyPrint names an image by the MD5 of its URL.
+        self.by_id = {hashlib.md5(url.encode(), usedforsecurity=False).hexdigest(): url
+                      for url in fetched.images}
+        self.fetched = fetched
+        # url → (width_mm, height_mm, dpi, column_mm, page index) at its lowest dpi.
+        self.worst: dict[str, tuple[float, float, float, float, int]] = {}
 
-    by_id = {hashlib.md5(url.encode(), usedforsecurity=False).hexdigest(): url
-             for url in fetched.images}  # WeasyPrint names an image by the MD5 of its URL
-    worst: dict[str, tuple[float, float, float, float]] = {}
-    px_mm = 25.4 / 96  # CSS pixels
-
-    def walk(box, column: float):
-        if isinstance(box, BlockContainerBox) and getattr(box, "width", 0):
-            column = box.width
+    def see(self, box, column: float, page: int) -> None:
+        """Record ``box`` if it is a raster image: ``column`` is the width (CSS px) of the
+        block it sits in, ``page`` its page index."""
         image = getattr(box, "replacement", None)
-        url = by_id.get(getattr(image, "id", None))
+        url = self.by_id.get(getattr(image, "id", None))
         if url and getattr(box, "width", 0) and getattr(box, "height", 0):
-            dpi = fetched.images[url][0][0] / (box.width * px_mm / 25.4)
-            if url not in worst or dpi < worst[url][2]:
-                worst[url] = (box.width * px_mm, box.height * px_mm, dpi, column * px_mm)
-        for child in getattr(box, "children", ()):
-            walk(child, column)
+            px_mm = 25.4 / 96  # CSS pixels
+            dpi = self.fetched.images[url][0][0] / (box.width * px_mm / 25.4)
+            if url not in self.worst or dpi < self.worst[url][2]:
+                self.worst[url] = (box.width * px_mm, box.height * px_mm, dpi,
+                                   column * px_mm, page)
 
-    for page in document.pages:
-        walk(page._page_box, 0)  # noqa: SLF001 - the laid-out boxes live only there
-    return [(url, fetched.images[url][0], *placed) for url, placed in worst.items()
-            if placed[2] < min_dpi]
+    def low(self, min_dpi: int = LOW_DPI) -> list[tuple[int, str]]:
+        """``(page index, message)`` for each image printed below ``min_dpi``."""
+        return [(placed[4], low_resolution_message(url, self.fetched.images[url][0],
+                                                   *placed[:4], project=self.project))
+                for url, placed in self.worst.items() if placed[2] < min_dpi]
 
 
 def low_resolution_message(url: str, pixels: tuple[int, int], width_mm: float,

@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import io
 
-from .layouts import LAYOUTS, Layout, slot_widths_mm
+from .layouts import LAYOUTS, TRIFOLD_PANELS, Layout, slot_widths_mm
 
 PT_PER_MM = 72 / 25.4
-# Reading order of the panels (0-based page index of the rendered document).
-COVER, FLAP, INSIDE1, INSIDE2, INSIDE3, BACK = range(6)
+# Where each panel of the built-in tri-fold is in the rendered document (0-based page
+# index): the layout record's render order (layouts.TRIFOLD_PANELS), the body flowing
+# through the inside spread first, then the flap.
+COVER, INSIDE1, INSIDE2, INSIDE3, FLAP, BACK = (
+    TRIFOLD_PANELS.index(role) for role in ("cover", "inside-1", "inside-2", "inside-3",
+                                            "flap", "back"))
 
 
 def saddle_stitch_order(pages: int, rtl: bool = False) -> list[tuple[int, int]]:
@@ -50,13 +54,15 @@ def trifold_plan(paper: str, rtl: bool = False,
     """For each sheet side (outside, inside): ``(page index, slot x, slot width)`` in mm.
 
     Outside, left to right: flap (fold-in width), back panel (contact), front cover.
-    Inside: the three inside panels in reading order. Right-to-left mirrors both.
+    Inside: the three inside panels in reading order. Right-to-left mirrors both. Which
+    rendered page is which panel is the layout's ``panels`` (its render order).
     """
     narrow, middle, wide = slot_widths_mm(layout, paper)
     outside_widths = (narrow, middle, wide)
     inside_widths = (wide, middle, narrow)
-    outside = [FLAP, BACK, COVER]
-    inside = [INSIDE1, INSIDE2, INSIDE3]
+    page = (layout.panels or TRIFOLD_PANELS).index
+    outside = [page("flap"), page("back"), page("cover")]
+    inside = [page("inside-1"), page("inside-2"), page("inside-3")]
     if rtl:
         outside_widths, inside_widths = inside_widths, outside_widths
         outside.reverse()
@@ -73,7 +79,7 @@ def trifold_plan(paper: str, rtl: bool = False,
 
 def impose(pdf: bytes, layout: Layout, paper: str, direction: str = "ltr",
            bleed_mm: float = 0.0) -> bytes:
-    """Rendered pages (reading order) → imposed sheets, as PDF bytes.
+    """Rendered pages (render order) → imposed sheets, as PDF bytes.
 
     Each page is placed on its sheet as a Form XObject that reuses the page's content
     stream as it is (qpdf copies it, compressed, without parsing it), clipped to its

@@ -26,9 +26,19 @@ SIZES: dict[str, tuple[float, float]] = {
 }
 # The imposition policies impose.py implements; a layout names one of them (or none).
 IMPOSITIONS = ("saddle-stitch", "trifold")
-# What a policy implies for the page count: saddle stitching needs a multiple of 4
-# pages; a tri-fold is exactly six panels.
-_IMPOSITION_PAGES = {"saddle-stitch": {"pad_to": 4}, "trifold": {"exact_pages": 6}}
+# A tri-fold's panels in the order they are rendered: the body flows through the inside
+# spread first, then onto the flap (the fold-in panel on the outside), and filler pages
+# (questions, notes) take what it leaves; the cover comes first and the back panel last.
+# impose.py places each panel by its role, so the order is this data alone.
+TRIFOLD_PANELS = ("cover", "inside-1", "inside-2", "inside-3", "flap", "back")
+# What each role is called in messages (the proof's findings).
+PANEL_NAMES = {"cover": "front cover", "inside-1": "inside panel 1",
+               "inside-2": "inside panel 2", "inside-3": "inside panel 3",
+               "flap": "flap", "back": "back panel"}
+# What a policy implies for the pages: saddle stitching needs a multiple of 4 pages; a
+# tri-fold is exactly six panels, rendered in TRIFOLD_PANELS order.
+_IMPOSITION_PAGES = {"saddle-stitch": {"pad_to": 4},
+                     "trifold": {"exact_pages": 6, "panels": TRIFOLD_PANELS}}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
@@ -50,6 +60,9 @@ class Layout:
     # Named pages (CSS `page: cover`) that must fit on one page each: the cover and the
     # back of a folded piece sit at fixed places on the sheet.
     one_page_parts: tuple[str, ...] = ()
+    # What each rendered page is on a folded piece, in render order (TRIFOLD_PANELS);
+    # empty when the pages are read in the order they are rendered.
+    panels: tuple[str, ...] = ()
     body_pt: float = 12.0
     min_body_pt: float | None = None  # may shrink type down to this before failing
     shrink_step: float = 0.5  # the sizes tried between body_pt and min_body_pt
@@ -60,6 +73,12 @@ class Layout:
 
     def page_size(self, paper: str) -> tuple[float, float]:
         return self.page[paper]
+
+    def page_name(self, index: int) -> str:
+        """A rendered page (0-based) as messages name it: "page 3", "panel 2 (flap)"."""
+        if index < len(self.panels):
+            return f"{self.unit} {index + 1} ({PANEL_NAMES.get(self.panels[index], '?')})"
+        return f"{self.unit} {index + 1}"
 
     @property
     def shrinks(self) -> bool:
@@ -150,9 +169,12 @@ LAYOUTS: dict[str, Layout] = {
             unit="panel",
             max_pages=6,
             exact_pages=6,
+            panels=TRIFOLD_PANELS,
             one_page_parts=("cover", "back"),
             body_pt=11.0,
             min_body_pt=10.0,
+            # Narrow columns: plain-language guidance advises against hyphenation.
+            hyphenate=False,
             fits_hint="shorten the text, or use the booklet or standard layout",
         ),
         Layout(
@@ -177,6 +199,8 @@ LAYOUTS: dict[str, Layout] = {
             exact_pages=1,
             body_pt=22.0,
             min_body_pt=16.0,
+            # Read from a distance, in a few large lines: no word is broken.
+            hyphenate=False,
             fits_hint="shorten the summary, key points or call-out",
         ),
     )
@@ -334,6 +358,8 @@ def custom_layout(name: str, table: object, variants: tuple[str, ...],
     fields["impose"] = impose
     if impose is None:
         fields["sheet"] = None
+    if impose != "trifold":  # panel roles belong to the tri-fold's imposition only
+        fields["panels"] = ()
     layout = Layout(**fields)
     problems += _consistency(layout, where, tagged)
     return (None, problems) if problems else (layout, [])

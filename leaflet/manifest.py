@@ -47,13 +47,16 @@ class Result:
     details: list[str] = field(default_factory=list)
     # The project files the output read, with their hashes (the build cache checks them).
     reads: dict = field(default_factory=dict)
+    # The proof's findings on the laid-out pages (proof.Finding.record): check, page,
+    # where, text, message. Each is one of the warnings too.
+    proof: list[dict] = field(default_factory=list)
 
     def manifest_entry(self) -> dict:
         return {
             "slug": self.job.slug, "lang": self.job.lang, "layout": self.job.layout,
             "path": self.job.output.as_posix(), "sha256": self.sha256, "pages": self.pages,
             "bytes": self.bytes, "status": self.status, "warnings": self.warnings,
-            "error": self.error,
+            "error": self.error, "proof": self.proof,
             # What building it cost (this run): --durations balances shards with it.
             "seconds": round(self.seconds, 3), "renders": self.fit.get("renders", 0),
         }
@@ -76,6 +79,11 @@ class Summary:
         return sum(1 for r in self.results if r.status == status)
 
     @property
+    def findings(self) -> int:
+        """The proof's findings on every output built or kept."""
+        return sum(len(r.proof) for r in self.results if r.status in ("built", "cached"))
+
+    @property
     def failed(self) -> list[Result]:
         return [r for r in self.results if r.status == "failed"]
 
@@ -84,6 +92,8 @@ class Summary:
                  f"{self.count('failed')} failed"]
         if self.count("skipped"):
             parts.append(f"{self.count('skipped')} skipped")
+        if self.findings:
+            parts.append(f"{self.findings} proof finding{'s' if self.findings > 1 else ''}")
         text = ", ".join(parts) + f" in {self.seconds:.1f} s"
         return text + (" (interrupted)" if self.interrupted else "")
 
@@ -168,11 +178,14 @@ def shard_warnings(paths: list[Path]) -> list[str]:
     return warnings
 
 
-def junit_xml(summary: Summary, root: Path | None = None) -> bytes:
+def junit_xml(summary: Summary, root: Path | None = None, strict: bool = False) -> bytes:
     """One test case per output, so any CI shows which leaflet broke; ``file`` is
-    relative to the project folder ``root``, as CI annotations expect."""
+    relative to the project folder ``root``, as CI annotations expect. The proof's
+    findings are in each case's output, and with ``strict`` (build --strict) fail it."""
+    proofed = [r for r in summary.results if r.proof and r.status in ("built", "cached")]
+    failures = summary.count("failed") + (len(proofed) if strict else 0)
     suite = ET.Element("testsuite", name="leaflet", tests=str(len(summary.results)),
-                       failures=str(summary.count("failed")), errors="0",
+                       failures=str(failures), errors="0",
                        skipped=str(summary.count("skipped")), time=f"{summary.seconds:.3f}")
     for r in sorted(summary.results, key=lambda r: r.job.name):
         case = ET.SubElement(suite, "testcase", classname=f"leaflet.{r.job.slug}",
@@ -183,6 +196,12 @@ def junit_xml(summary: Summary, root: Path | None = None) -> bytes:
             failure.text = r.error
         elif r.status == "skipped":
             ET.SubElement(case, "skipped", message=r.error)
+        elif strict and r in proofed:
+            count = len(r.proof)
+            failure = ET.SubElement(case, "failure", type="proof",
+                                    message=f"{count} proof finding{'s' if count > 1 else ''}"
+                                            " (--strict)")
+            failure.text = "\n".join(f"{f['where']}: {f['message']}" for f in r.proof)
         if r.warnings:
             ET.SubElement(case, "system-out").text = "\n".join(r.warnings)
     return ET.tostring(ET.ElementTree(suite).getroot(), encoding="utf-8", xml_declaration=True)

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 
 from . import fonts, i18n
 from .content import Leaflet
-from .errors import LeafletError
+from .errors import LeafletError, display_path
 from .impose import impose, sheet_sides
 from .layouts import Layout
 from .options import TAGGED, RenderOptions, bleed_mm, output_intent, pdf_variant
+from .proof import proof
 from .render import Rendered, Renderer
 
 
@@ -27,6 +29,9 @@ class Produced(Rendered):
     padding: int = 0
     renders: int = 0
     missing_strings: list[str] = field(default_factory=list)
+    # The proof's findings (proof.Finding.record); each is also one of the warnings.
+    proof: list[dict] = field(default_factory=list)
+    proof_seconds: float = 0.0
 
 
 @dataclass
@@ -53,15 +58,35 @@ def produce(renderer: Renderer, leaflet: Leaflet, layout: Layout,
                            f"tags {variant} needs; use --no-impose for a tagged copy",
                            leaflet.path)
     fitted = fit(renderer, leaflet, layout, catalog, options, hint)
+    # The proof reads the laid-out pages as they will be printed, before the PDF is made.
+    started = time.perf_counter()
+    findings = proof(fitted.document, unit=layout.unit, fetched=renderer.fetched,
+                     project=config.root,
+                     keep_whole=unbreakable_texts(renderer, leaflet))
+    proof_seconds = time.perf_counter() - started
+    source = display_path(leaflet.path)
+    warnings = fitted.warnings + [
+        f"{source}: {f.line(f'{layout.name} {layout.page_name(f.page)}')}" for f in findings]
     pdf = renderer.write(fitted.document, leaflet, **pdf_options(leaflet, layout, options))
     pages = len(fitted.document.pages)
     if imposed:
         bleed = bleed_mm(options, config.paper) if options.is_print_ready(layout) else 0.0
         pdf = impose(pdf, layout, config.paper, i18n.direction(leaflet.lang), bleed_mm=bleed)
         pages = sheet_sides(layout, pages)
-    return Produced(pdf=pdf, pages=pages, warnings=fitted.warnings, body_pt=fitted.body_pt,
+    return Produced(pdf=pdf, pages=pages, warnings=warnings, body_pt=fitted.body_pt,
                     padding=fitted.padding, renders=fitted.renders,
-                    missing_strings=sorted(catalog.missing))
+                    missing_strings=sorted(catalog.missing),
+                    proof=[f.record(layout.page_name(f.page)) for f in findings],
+                    proof_seconds=proof_seconds)
+
+
+def unbreakable_texts(renderer: Renderer, leaflet: Leaflet) -> tuple[str, ...]:
+    """Texts the templates print that no line may break inside: the leaflet's dates as
+    written in its language, and the clinic's phone number."""
+    region = renderer.config.region
+    dates = (leaflet.published, leaflet.reviewed, leaflet.next_review)
+    return (*(i18n.format_date(d, leaflet.lang, region) for d in dates if d),
+            renderer.config.clinic.phone or "")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
+import functools
 import logging
 import os
 import re
@@ -14,12 +16,13 @@ from urllib.parse import unquote
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
-from . import __version__, engine, fonts, i18n, qr
+from . import __version__, engine, fonts, i18n, qr, typeset
 from .config import Config
 from .content import Leaflet
 from .errors import LeafletError, display_path
-from .fetch import Fetched, low_resolution_images, low_resolution_message, make_fetcher
+from .fetch import Fetched, make_fetcher
 from .files import PROJECT_URL, project_url, shorten
 from .images import PRINT_DPI
 from .layouts import Layout, page_bleed_mm
@@ -181,10 +184,12 @@ def first_callout(body_html: str, kinds: tuple[str, ...] = ("warning", "danger")
     return body_html[finder.start:finder.end] if finder.end > 0 else ""
 
 
-def language_helpers(lang: str, original_lang: str = "", region: str = "") -> dict:
+def language_helpers(lang: str, original_lang: str = "", region: str = "",
+                     for_print: bool = False) -> dict:
     """What the shared templates (``_blocks.html``) need to write text in ``lang``; the
     PDFs and the web version both render them with these. Dates and numbers follow the
-    clinic's region (``[build] region``)."""
+    clinic's region (``[build] region``); ``for_print`` adds the marks that steer line
+    breaks in addresses (typeset.py), which a web page must not carry."""
     direction = i18n.direction(lang)
     return {
         "lang": lang,
@@ -196,7 +201,19 @@ def language_helpers(lang: str, original_lang: str = "", region: str = "") -> di
         "number": lambda n: i18n.format_number(n, lang, region),
         "english": lambda s: s,  # marks text deliberately shown in English too
         "text_dir": lambda s: i18n.text_direction(str(s), direction),
+        # Print typography (typeset.py): where a line may break in addresses, phone
+        # numbers, numbers with units and dates, and titles that end in no runt.
+        "typeset": lambda s: Markup(typeset.text_html(str(s), for_print)),
+        "phone": lambda s: Markup.escape(typeset.keep_together(str(s), for_print)),
+        "nowrap": lambda s: Markup(typeset.nowrap_html(str(s))) if s else "",
+        "heading": lambda s: Markup(typeset.heading_html(str(s), for_print)),
     }
+
+
+@functools.lru_cache(maxsize=64)
+def print_body(body_html: str) -> str:
+    """The body HTML as the PDFs set it (typeset.py): once per body, not per fit pass."""
+    return typeset.typeset_html(body_html)
 
 
 def source_date_epoch(leaflet: Leaflet) -> int:
@@ -291,11 +308,13 @@ class Renderer:
                 options: RenderOptions, body_pt: float) -> dict:
         lang = leaflet.lang
         clinic = self.config.clinic
+        printed = dataclasses.replace(leaflet, body_html=print_body(leaflet.body_html))
         link = leaflet.link or (
             self.config.link.format(slug=leaflet.slug, lang=lang) if self.config.link else ""
         )
         return {
-            "leaflet": leaflet,
+            # The body with its addresses, phone numbers and headings marked for print.
+            "leaflet": printed,
             "clinic": clinic,
             "layout": layout,
             "paper": self.config.paper,
@@ -305,11 +324,12 @@ class Renderer:
             "draft": leaflet.is_draft,
             "language_name": i18n.language_name(lang),
             "version": __version__,
-            **language_helpers(lang, leaflet.translation_of, self.config.region),
+            **language_helpers(lang, leaflet.translation_of, self.config.region,
+                               for_print=True),
             # Translators: at the foot of every page, e.g. "Page 2 of 4".
             "page_counter": counter_text(catalog.gettext("Page %(page)s of %(pages)s")),
             "qr_svg": qr.svg(link),  # '' without a link: no QR code, never a broken one
-            "callout": first_callout(leaflet.body_html),
+            "callout": first_callout(printed.body_html),
             "options": options,
         }
 
@@ -338,7 +358,10 @@ class Renderer:
             else:
                 bleed = f" bleed: {page_bleed}mm; marks: crop;"
         # Hyphenate prose where Pyphen has the language's dictionary (WeasyPrint picks it
-        # from <html lang>); never headings, and never where the layout forbids it.
+        # from <html lang>) and the layout allows it; never headings, the summary, table
+        # cells, links or addresses (base.css), never a short word or fewer than three
+        # letters on either side ("un-til", "high-er"), and only where the line would
+        # otherwise end more than 12 % short (ragged text needs few hyphens).
         hyphens = "auto" if layout.hyphenate and i18n.can_hyphenate(leaflet.lang) else "manual"
         return (
             f"@page {{ size: {width}mm {height}mm;{bleed} }}\n"
@@ -346,7 +369,8 @@ class Renderer:
             # --bleed: how far a band that touches the page edge extends past it.
             f"--body-size: {body_pt}pt; --bleed: {page_bleed:g}mm; font-family: {stack}; }}\n"
             # U+2010, WeasyPrint's default, is missing from Atkinson Hyperlegible.
-            f"p, li, td, dd {{ hyphens: {hyphens}; hyphenate-character: \"-\"; }}\n"
+            f"p, li, dd {{ hyphens: {hyphens}; hyphenate-character: \"-\"; "
+            "hyphenate-limit-chars: 6 3 3; hyphenate-limit-zone: 12%; }\n"
         )
 
     def faces(self, lang: str) -> list[fonts.FontFace]:
@@ -421,9 +445,7 @@ class Renderer:
         if fatal:
             raise LeafletError(fatal[0], leaflet.path)
         refused += _drop_attachments(document)
-        if self.fetched.images:
-            refused += [low_resolution_message(*found, project=self.root)
-                        for found in low_resolution_images(document, self.fetched)]
+        # Images printed below 150 dpi are the proof's to report (proof.py), once per PDF.
         source = display_path(leaflet.path)
         warnings = [f"{source}: {m}" for m in refused] + [
             m for m in collect.messages if not _duplicate_refusal(m)]

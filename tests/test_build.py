@@ -130,8 +130,9 @@ def test_manifest_schema(project, run):
     manifest = json.loads((project / "dist" / "manifest.json").read_text())
     (entry,) = manifest["outputs"]
     assert set(entry) == {"slug", "lang", "layout", "path", "sha256", "pages", "bytes", "status",
-                          "warnings", "error", "seconds", "renders"}
+                          "warnings", "error", "seconds", "renders", "proof"}
     assert entry["renders"] == 1 and 0 < entry["seconds"] < 60
+    assert entry["proof"] == []  # the proof's findings: none on this leaflet
     pdf = project / "dist" / entry["path"]
     assert entry["bytes"] == pdf.stat().st_size
     assert entry["pages"] == len(PdfReader(pdf).pages)

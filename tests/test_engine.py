@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from leaflet import engine, fonts
+from leaflet import engine, fonts, i18n
 from leaflet.config import load_config
 from leaflet.content import load_leaflet
 from leaflet.layouts import get_layout
@@ -45,10 +45,14 @@ def renderer():
 
 def build(lang: str, layout: str) -> bytes:
     """One sample PDF, as `leaflet build` makes it (booklet: --no-impose)."""
+    return produced(lang, layout).pdf
+
+
+def produced(lang: str, layout: str):
     from leaflet.produce import produce
 
     return produce(_renderer[0], load_leaflet(SAMPLE / f"{lang}.md"), get_layout(layout),
-                   RenderOptions(impose=False)).pdf
+                   RenderOptions(impose=False))
 
 
 # ------------------------------------------------------------------ words
@@ -99,8 +103,10 @@ def extracted_words(text: str, vocabulary: set[str]) -> list[str]:
     words, i = [], 0
     while i < len(tokens):
         token = tokens[i]
-        if token.endswith("/") and i + 1 < len(tokens):
-            joined = _strip(token + tokens[i + 1])  # a web address broken after a slash
+        if i + 1 < len(tokens) and (token.endswith("/") or tokens[i + 1][:1] in "/.@-"):
+            # A web or email address broken where addresses break: after // (or a slash),
+            # before / . @ - (typeset.py).
+            joined = _strip(token + tokens[i + 1])
             if joined in vocabulary:
                 words.append(joined)
                 i += 2
@@ -356,7 +362,9 @@ def check_tags(lang: str, pdf: bytes, tmp_path: Path) -> None:
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("lang", LANGS)
 def test_sample_pdf_says_what_the_page_shows(lang, layout, tmp_path):
-    pdf = build(lang, layout)
+    made = produced(lang, layout)
+    assert made.proof == []  # the proof finds nothing (trifold, poster: below)
+    pdf = made.pdf
     check_text(lang, layout, pdf)
     if layout in TAGGED:
         check_tags(lang, pdf, tmp_path)
@@ -364,6 +372,23 @@ def test_sample_pdf_says_what_the_page_shows(lang, layout, tmp_path):
         lines = pdfium_text(pdf).splitlines()
         assert "A" not in (line.strip() for line in lines)
         assert any(line.startswith("A muscle twitch is a small movement") for line in lines)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_proof_finds_nothing_in_the_sample_trifold_and_poster(lang):
+    """With the three layouts above, every layout in every language of the sample: the
+    pages laid out as a build lays them out (no PDF written), proofed. (The English and
+    French posters are proofed where test_fit lays them out.)"""
+    from leaflet.produce import fit, unbreakable_texts
+    from leaflet.proof import proof
+
+    renderer = _renderer[0]
+    leaflet = load_leaflet(SAMPLE / f"{lang}.md")
+    for name in ("trifold", "poster") if lang not in ("en", "fr") else ("trifold",):
+        layout = get_layout(name)
+        fitted = fit(renderer, leaflet, layout, i18n.load_catalog(lang, REPO), RenderOptions())
+        assert proof(fitted.document, unit=layout.unit, fetched=renderer.fetched,
+                     keep_whole=unbreakable_texts(renderer, leaflet)) == [], name
 
 
 # ------------------------------------------------------------------ each fix matters

@@ -12,7 +12,9 @@ from leaflet.config import load_config
 from leaflet.content import load_leaflet
 from leaflet.layouts import LAYOUTS
 from leaflet.options import RenderOptions
-from leaflet.produce import FitHint, _largest_fitting, _size_grid, fit, spilled_parts
+from leaflet.produce import (FitHint, _largest_fitting, _size_grid, fit, spilled_parts,
+                              unbreakable_texts)
+from leaflet.proof import proof
 from leaflet.render import Renderer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -81,6 +83,8 @@ def test_the_sample_poster_takes_the_largest_size_that_fits(renderer, lang):
     layout = renderer.config.layout("poster")
     fitted = fit(renderer, leaflet, layout, i18n.load_catalog(lang, REPO), RenderOptions())
     assert len(fitted.document.pages) == 1
+    assert proof(fitted.document, unit=layout.unit, fetched=renderer.fetched,
+                 keep_whole=unbreakable_texts(renderer, leaflet)) == []  # test_engine: others
     assert fitted.body_pt < layout.body_pt  # the sample is too long for 22 pt
     assert not fits_at(renderer, leaflet, layout, fitted.body_pt + layout.shrink_step)
     assert fitted.renders <= 5

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -109,8 +110,10 @@ def test_pdf_language_footer_and_dates(sample, lang):
     text = pdfutil.words(pdfutil.text(path))
     if lang in ("ar", "hi"):
         html = render_html(project, lang)
+        # The text as printed: dates sit in spans that keep them on one line.
+        printed = re.sub(r"<[^>]*>", "", html)
         for expected in FOOTER[lang]:
-            assert expected in html
+            assert expected in printed
         assert PAGE_COUNTER_CSS[lang] in html
         assert f'<html lang="{lang}" dir="{i18n.direction(lang)}">' in html
         for digits in ("24", "2026", "2028", "1.1"):
@@ -463,13 +466,12 @@ def project_i18n_list(fixture_project, run) -> str:
 
 # ---------------------------------------------------------------- hyphenation
 
-LONG_WORDS = ("\n| A | B | C | D | E | F |\n|---|---|---|---|---|---|\n"
-              + "| " + " | ".join(["Characteristically incomprehensibilities"] * 6) + " |\n")
+# Prose of long words: some line of it ends inside a word. (Table cells are never
+# hyphenated: base.css.)
+LONG_WORDS = "\n\n" + " ".join(["Characteristically incomprehensibilities"] * 12) + "\n"
 
 
 def _hyphenated(pdf) -> bool:
-    import re
-
     return bool(re.search(r"[a-z][-\u2010]\n[a-z]", pdfutil.text(pdf)))
 
 

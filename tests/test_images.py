@@ -88,7 +88,9 @@ def test_a_small_image_is_reported_as_blurred(project, run):
     result = run(["--project", project, "build", "-j", "1"])
     assert result.exit_code == 0, result.output
     # WeasyPrint places an image at 96 pixels an inch unless it is wider than the column.
-    assert ("image content/sample/small.png (300×200 pixels) is printed 79 mm wide at about "
+    # The proof's finding (proof.py), with the page it is printed on.
+    assert ("proof: standard page 2: image content/sample/small.png (300×200 pixels) is "
+            "printed 79 mm wide at about "
             "96 dpi and will look blurred: a copy at least 1028 pixels wide fills the 174 mm "
             "column at 150 dpi (2056 for 300 dpi)") in result.output.replace(str(project) + "/",
                                                                             "")

@@ -166,6 +166,14 @@ def test_trifold_plan_for_a4():
                                                  (INSIDE3, 200, 97)]
 
 
+def test_trifold_text_flows_through_the_inside_spread_before_the_flap():
+    # Rendered pages: cover, then the body (and filler panels) inside 1, 2, 3, flap, back.
+    outside, inside = trifold_plan("a4")
+    assert [page for page, _, _ in inside] == [1, 2, 3]  # the body's first three panels
+    assert [page for page, _, _ in outside] == [4, 5, 0]  # its fourth is the flap
+    assert get_layout("trifold").page_name(4) == "panel 5 (flap)"
+
+
 @pytest.mark.parametrize("paper, sheet_width", [("a4", 297.0), ("letter", 279.4)])
 @pytest.mark.parametrize("rtl", [False, True])
 def test_trifold_panels_fill_the_sheet_and_back_onto_panels_of_the_same_width(
