@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,27 @@ def unsanitized(monkeypatch):
     from leaflet import content
 
     monkeypatch.setattr(content, "sanitize_html", lambda html: (html, []))
+
+
+@pytest.fixture(scope="session")
+def built_once(tmp_path_factory) -> Callable[[str, Callable[[Path], None]], Path]:
+    """``built_once(name, make)``: a folder that ``make(folder)`` fills once per test run.
+    Under pytest-xdist the workers share it (the first one to ask builds it while the
+    others wait, idle), so a module's fixture build is not repeated on every worker that
+    runs some of the module's tests."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # this run's folder, shared by its workers
+
+    def get(name: str, make: Callable[[Path], None]) -> Path:
+        root = base / f"shared-{name}"
+        with open(base / f"shared-{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (base / f"shared-{name}.done").is_file():
+                shutil.rmtree(root, ignore_errors=True)
+                root.mkdir()
+                make(root)
+                (base / f"shared-{name}.done").write_text("built\n")
+        return root
+
+    return get

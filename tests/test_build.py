@@ -182,7 +182,7 @@ def test_failed_rebuild_keeps_the_previous_good_pdf(project, run):
 
 
 def test_sigterm_leaves_only_complete_pdfs(project, tmp_path):
-    add_leaflets(project, 16)
+    add_leaflets(project, 10)
     env = dict(os.environ)
     proc = subprocess.Popen(
         [sys.executable, "-m", "leaflet", "--project", str(project), "build", "-j", "2"],
@@ -195,7 +195,7 @@ def test_sigterm_leaves_only_complete_pdfs(project, tmp_path):
     proc.wait(timeout=30)
     assert proc.returncode != 0
     pdfs = list(out.rglob("*.pdf"))
-    assert 2 <= len(pdfs) < 17
+    assert 2 <= len(pdfs) < 11
     for pdf in pdfs:
         assert len(PdfReader(pdf).pages) >= 1
     assert not list(out.rglob("*.tmp-*"))

@@ -42,15 +42,20 @@ def copy_fixture(tmp_path_factory, name: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
+def sample(built_once):
     """layouts-sample built in every layout (en, ar), imposed and in reading order."""
-    root = copy_fixture(tmp_path_factory, "layouts-sample")
-    layouts = [a for name in LAYOUTS for a in ("--layout", name)]
-    result = cli(["--project", root, "build", "--no-site", "-j", "1", *layouts])
-    assert result.exit_code == 0, result.output
-    result = cli(["--project", root, "build", "--no-site", "-j", "1", "--no-impose",
-                  "--out", root / "flat", "--layout", "booklet", "--layout", "trifold"])
-    assert result.exit_code == 0, result.output
+
+    def make(folder: Path) -> None:
+        root = folder / "layouts-sample"
+        shutil.copytree(FIXTURES / "layouts-sample", root)
+        layouts = [a for name in LAYOUTS for a in ("--layout", name)]
+        result = cli(["--project", root, "build", "--no-site", "-j", "1", *layouts])
+        assert result.exit_code == 0, result.output
+        result = cli(["--project", root, "build", "--no-site", "-j", "1", "--no-impose",
+                      "--out", root / "flat", "--layout", "booklet", "--layout", "trifold"])
+        assert result.exit_code == 0, result.output
+
+    root = built_once("layouts-sample", make) / "layouts-sample"
 
     def pdf(lang: str, layout: str, flat: bool = False) -> Path:
         return root / ("flat" if flat else "dist") / "sample" / f"sample.{lang}.{layout}.pdf"
@@ -389,15 +394,20 @@ def test_poster_qr_code_encodes_the_link(sample):
 
 
 @pytest.fixture(scope="module")
-def letter_no_link(tmp_path_factory):
+def letter_no_link(built_once):
     """layouts-sample on US Letter paper, with no link configured."""
-    root = copy_fixture(tmp_path_factory, "layouts-sample")
-    toml = root / "leaflet.toml"
-    lines = [line for line in toml.read_text().splitlines() if not line.startswith("link")]
-    toml.write_text("\n".join(lines).replace('paper = "a4"', 'paper = "letter"') + "\n")
-    layouts = [a for name in LAYOUTS for a in ("--layout", name)]
-    result = cli(["--project", root, "build", "-j", "1", "--lang", "en", *layouts])
-    assert result.exit_code == 0, result.output
+
+    def make(folder: Path) -> None:
+        root = folder / "layouts-sample"
+        shutil.copytree(FIXTURES / "layouts-sample", root)
+        toml = root / "leaflet.toml"
+        lines = [line for line in toml.read_text().splitlines() if not line.startswith("link")]
+        toml.write_text("\n".join(lines).replace('paper = "a4"', 'paper = "letter"') + "\n")
+        layouts = [a for name in LAYOUTS for a in ("--layout", name)]
+        result = cli(["--project", root, "build", "-j", "1", "--lang", "en", *layouts])
+        assert result.exit_code == 0, result.output
+
+    root = built_once("letter-no-link", make) / "layouts-sample"
     return lambda layout: root / "dist" / "sample" / f"sample.en.{layout}.pdf"
 
 

@@ -143,22 +143,26 @@ def _cli(args):
 
 
 @pytest.fixture(scope="module")
-def imposed(tmp_path_factory):
+def imposed(built_once):
     """layouts-sample, booklet and tri-fold, en and ar, --print-ready: imposed (twice, for
     reproducibility) and in reading order. The cover is painted in the brand colour, as a
     clinic's stylesheet override might, so there is a background that must bleed."""
-    root = tmp_path_factory.mktemp("imposed") / "project"
-    shutil.copytree(FIXTURES / "layouts-sample", root)
-    (root / "styles").mkdir()
-    for name in ("booklet.css", "trifold.css"):
-        css = (builtin_dir("styles") / name).read_text(encoding="utf-8")
-        (root / "styles" / name).write_text(css + "\n@page cover { background: #005eb8; }\n",
-                                            encoding="utf-8")
-    both = ["--layout", "booklet", "--layout", "trifold"]
-    build = ["--project", root, "build", "--no-site", "-j", "1", "--print-ready"]
-    _cli([*build, *both])
-    _cli([*build, "--lang", "en", *both, "--out", root / "again"])
-    _cli([*build, "--no-impose", *both, "--out", root / "flat"])
+
+    def make(folder: Path) -> None:
+        root = folder / "project"
+        shutil.copytree(FIXTURES / "layouts-sample", root)
+        (root / "styles").mkdir()
+        for name in ("booklet.css", "trifold.css"):
+            css = (builtin_dir("styles") / name).read_text(encoding="utf-8")
+            (root / "styles" / name).write_text(
+                css + "\n@page cover { background: #005eb8; }\n", encoding="utf-8")
+        both = ["--layout", "booklet", "--layout", "trifold"]
+        build = ["--project", root, "build", "--no-site", "-j", "1", "--print-ready"]
+        _cli([*build, *both])
+        _cli([*build, "--lang", "en", *both, "--out", root / "again"])
+        _cli([*build, "--no-impose", *both, "--out", root / "flat"])
+
+    root = built_once("imposed", make) / "project"
 
     def pdf(lang: str, layout: str, out: str = "dist") -> Path:
         return root / out / "sample" / f"sample.{lang}.{layout}.pdf"

@@ -45,33 +45,24 @@ class PdfTextDiffers(AssertionError):
 # ------------------------------------------------------------------ fixtures
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
+def sample(built_once):
     """The repository's sample leaflet and settings, built once per test run (standard
     PDFs and the site): under pytest-xdist the workers share it, the first one builds it
     while the others wait, so the browser tests can run on every worker at no extra cost.
     """
-    import fcntl
-
     from leaflet.cli import main
     from leaflet.config import load_config
 
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # this run's folder, shared by its workers
-    root = base / "web-sample"
-    with open(base / "web-sample.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (root / "built").is_file():
-            shutil.rmtree(root, ignore_errors=True)
-            root.mkdir()
-            for name in ("content", "assets"):
-                shutil.copytree(REPO / name, root / name)
-            shutil.copy(REPO / "leaflet.toml", root / "leaflet.toml")
-            # Two processes: a worker that needs the sample waits for it, idle, meanwhile.
-            result = CliRunner().invoke(main, ["--project", str(root), "build", "-j", "2",
-                                               "--layout", "standard"], catch_exceptions=False)
-            assert result.exit_code == 0, result.output
-            (root / "built").write_text(result.output)
+    def make(root: Path) -> None:
+        for name in ("content", "assets"):
+            shutil.copytree(REPO / name, root / name)
+        shutil.copy(REPO / "leaflet.toml", root / "leaflet.toml")
+        # Two processes: a worker that needs the sample waits for it, idle, meanwhile.
+        result = CliRunner().invoke(main, ["--project", str(root), "build", "-j", "2",
+                                           "--layout", "standard"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+
+    root = built_once("web-sample", make)
     return SimpleNamespace(root=root, out=root / "dist", site=root / "dist" / "site",
                            config=load_config(root))
 
