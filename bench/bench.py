@@ -300,9 +300,12 @@ def build_work(out: Path) -> float:
 
 # ------------------------------------------------------------------ 4. memory
 
-def tree_rss(root: int) -> dict[int, int]:
-    """Memory of a process and all its descendants, by pid (from /proc): the proportional
-    set size, so pages a forked worker shares with its parent count once, not twice."""
+def tree_memory(root: int) -> dict[int, tuple[int, int]]:
+    """Memory of a process and all its descendants, by pid (from /proc): (proportional set
+    size, resident set size) in bytes. The tree's sum is taken of the proportional sizes,
+    so pages a forked worker shares with its parent count once, not twice; one process's
+    growth of the resident size, which does not move when a sibling worker starts or ends
+    (the proportional size does: shared pages are split among fewer or more processes)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -318,22 +321,23 @@ def tree_rss(root: int) -> dict[int, int]:
             rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
         except OSError:
             continue
-        found[pid] = next(int(line.split()[1]) * 1024 for line in rollup.splitlines()
-                          if line.startswith("Pss:"))
+        sizes = {line.split(":")[0]: int(line.split()[1]) * 1024
+                 for line in rollup.splitlines() if line.startswith(("Pss:", "Rss:"))}
+        found[pid] = (sizes["Pss"], sizes["Rss"])
         todo += children.get(pid, [])
     return found
 
 
 def watch(args: list[str]) -> tuple[list[int], dict[int, list[int]]]:
-    """Run ``args``; sample the process tree's memory every 20 ms: (the tree's sum at
-    each sample, each pid's samples), in bytes."""
+    """Run ``args``; sample the process tree's memory every 20 ms: (the tree's proportional
+    sum at each sample, each pid's resident sizes), in bytes."""
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sums, samples = [], {}
     while proc.poll() is None:
-        rss = tree_rss(proc.pid)
-        sums.append(sum(rss.values()))
-        for pid, value in rss.items():
-            samples.setdefault(pid, []).append(value)
+        sizes = tree_memory(proc.pid)
+        sums.append(sum(pss for pss, _ in sizes.values()))
+        for pid, (_, rss) in sizes.items():
+            samples.setdefault(pid, []).append(rss)
         time.sleep(0.02)
     if proc.returncode:
         raise RuntimeError(f"{args} failed")
@@ -348,9 +352,9 @@ def memory(project: Path, big: Path, flat: Path, tmp: Path, outputs: int) -> Non
     build of N standard-layout outputs (one layout, so that a worker's caches are full
     after its first outputs; in a mixed build a worker that meets its first tri-fold late
     loads that layout's template and stylesheet then, which is not growth): its largest
-    sample in the last fifth of its life less its sample a fifth of the way in. Then one
-    process making the N mixed outputs without replacement (the raw growth, inside
-    WeasyPrint, that replacing workers bounds)."""
+    resident size in the last fifth of its life less its resident size a fifth of the
+    way in. Then one process making the N mixed outputs without replacement (the raw
+    growth, inside WeasyPrint, that replacing workers bounds)."""
     say("## 4. Memory")
     say(memory.__doc__.replace("\n    ", "\n").strip())
     build = ["-q", "build", "-j", "2", "--force", "--no-site"]
