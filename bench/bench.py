@@ -501,6 +501,52 @@ def engine_fix_cost(project: Path, rounds: int = 15) -> dict[str, tuple[float, f
                    statistics.median(times[lang, False]) * 1000) for lang in langs}
 
 
+def text_layer(project: Path) -> None:
+    """Words of each sample leaflet's Markdown found in the text extracted from its
+    standard PDF (NFC, words hyphenated at a line end joined again; the scoring of
+    tests/test_engine.py), with the engine fixes off (WeasyPrint 70.0 as it is) and on,
+    by three extractors: poppler's pdftotext, pypdfium2 and pypdf."""
+    say("## Text layer (words of the Markdown found in the standard PDF's text)")
+    say(text_layer.__doc__.replace("\n    ", "\n").strip())
+    sys.path.insert(0, str(REPO))
+    sys.path.insert(0, str(REPO / "tests"))
+    from test_engine import pdfium_text, pypdf_text, scores
+
+    from leaflet import engine
+    from leaflet.config import load_config
+    from leaflet.content import load_leaflet
+    from leaflet.layouts import get_layout
+    from leaflet.options import RenderOptions
+    from leaflet.produce import produce
+    from leaflet.render import Renderer
+
+    def poppler_text(pdf: bytes) -> str:
+        done = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf,
+                              capture_output=True, check=True)
+        return done.stdout.decode("utf-8")
+
+    extractors = [("pypdfium2", pdfium_text), ("pypdf", pypdf_text)]
+    if shutil.which("pdftotext"):
+        extractors.insert(0, ("pdftotext", poppler_text))
+    else:
+        say("pdftotext is not installed (scripts/system-deps.sh --bench installs it): skipped")
+    renderer = Renderer(load_config(project))
+    say()
+    say("| language | fixes off: " + " / ".join(n for n, _ in extractors)
+        + " | fixes on: " + " / ".join(n for n, _ in extractors) + " |")
+    say("|---|---|---|")
+    for lang in ("en", "es", "fr", "pl", "hi", "ar"):
+        leaflet = load_leaflet(project / "content" / "als-twitching" / f"{lang}.md")
+        row = []
+        for on in (False, True):
+            with (contextlib.nullcontext() if on else engine.switched_off(*engine.NAMES)):
+                pdf = produce(renderer, leaflet, get_layout("standard"), RenderOptions()).pdf
+            row.append(" / ".join(f"{scores(lang, extract(pdf))[0] * 100:.1f} %"
+                                  for _, extract in extractors))
+        say(f"| {lang} | {row[0]} | {row[1]} |")
+    say()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -508,8 +554,8 @@ def main() -> None:
     parser.add_argument("--engine", action="store_true",
                         help="only the cost of the WeasyPrint engine fixes")
     parser.add_argument("--record", type=Path, help="also write the results to this file")
-    parser.add_argument("--only", help="comma-separated sections: layouts,pandoc,efficiency,"
-                                       "memory,scale,shards,startup,engine")
+    parser.add_argument("--only", help="comma-separated sections: engine,text,layouts,pandoc,"
+                                       "efficiency,memory,scale,shards,startup")
     args = parser.parse_args()
     quick = args.quick
     only = set(args.only.split(",")) if args.only else None
@@ -540,6 +586,8 @@ def main() -> None:
             say()
             if args.engine:
                 return
+        if wanted("text"):
+            text_layer(project)
         if wanted("layouts"):
             per_layout(project, 3 if quick else 6)
         if wanted("pandoc"):

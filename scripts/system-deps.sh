@@ -4,7 +4,8 @@
 #   libharfbuzz-subset0: optional, but without it WeasyPrint warns and writes PDFs ~3x slower.
 #   chromium: for the test suite only (the web version is checked in a real browser); the
 #     browser tests fail, saying how to install it, when it is missing.
-#   pandoc (with --bench): for make bench only, the baseline leaflet is compared with.
+#   pandoc (with --bench): for make bench only, the baseline leaflet is compared with;
+#   poppler-utils (with --bench): pdftotext, one of the benchmark's text extractors.
 set -u
 need=()
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
@@ -13,7 +14,11 @@ have_lib 'libpangoft2-1.0.so.0' || need+=(libpangoft2-1.0-0)
 have_lib 'libharfbuzz-subset.so.0' || need+=(libharfbuzz-subset0)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # make bench compares leaflet with a pandoc loop (the benchmark says so when it is missing).
-if [ "${1:-}" = "--bench" ]; then command -v pandoc >/dev/null 2>&1 || need+=(pandoc); fi
+# It also reads the sample PDFs' text back with poppler's pdftotext.
+if [ "${1:-}" = "--bench" ]; then
+  command -v pandoc >/dev/null 2>&1 || need+=(pandoc)
+  command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
 cmd="apt-get install -y ${need[*]}"
