@@ -28,7 +28,7 @@ test: setup
 catalogs: setup
 	$(BIN)/python -m leaflet.catalogs update
 
-# The benchmark: about 15 minutes on two cores; its figures go to bench/results/.
+# The benchmark: about 25 minutes on two cores; its figures go to bench/results/.
 bench: setup
 	@bash scripts/system-deps.sh --bench
 	$(BIN)/python bench/bench.py --record bench/results/latest.md
