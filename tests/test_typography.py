@@ -222,13 +222,21 @@ def test_table_header_words_fit_the_trifold_and_are_never_split(plain, tmp_path)
     assert any(f.text == "Appointment" for f in split), found
 
 
+def with_and_without(tmp_path, space_mm: float, rule: str, slug: str, body: str,
+                     layout: str, padding: int = 0):
+    """The proof's findings on a leaflet pushed ``space_mm`` down its first page, with
+    the rules as shipped and with ``rule`` (CSS that undoes one of them) added."""
+    found = []
+    for folder, css in ((tmp_path, spacer(space_mm)), (tmp_path / "off", spacer(space_mm) + rule)):
+        project = make_project(folder, {"base.css": css}, {slug: body})
+        found.append(findings(project, slug, layout, padding=padding))
+    return found
+
+
 def test_a_four_row_table_at_a_page_break_stays_whole(tmp_path):
-    body = FRONT + READINGS
-    on = make_project(tmp_path, {"base.css": spacer(118)}, {"readings": body})
-    assert findings(on, "readings", "booklet") == []
-    off = make_project(tmp_path / "off", {"base.css": spacer(118) + TABLE_WHOLE},
-                       {"readings": body})
-    found = findings(off, "readings", "booklet")
+    on, found = with_and_without(tmp_path, 118, TABLE_WHOLE, "readings", FRONT + READINGS,
+                                 "booklet")
+    assert on == []
     assert [(f.check, f.page, f.text) for f in found] == [
         ("table-widow", 2, "180/120 or higher Very high: get help today")]
 
@@ -237,23 +245,17 @@ def test_a_four_row_table_at_a_page_break_stays_whole(tmp_path):
 
 
 def test_a_heading_keeps_with_the_first_two_items_of_a_list(tmp_path):
-    body = FRONT + STEPS
-    on = make_project(tmp_path, {"base.css": spacer(147)}, {"steps": body})
-    assert findings(on, "steps", "booklet") == []
-    off = make_project(tmp_path / "off", {"base.css": spacer(147) + KEEP_LIST_ITEMS},
-                       {"steps": body})
-    found = findings(off, "steps", "booklet")
+    on, found = with_and_without(tmp_path, 147, KEEP_LIST_ITEMS, "steps", FRONT + STEPS,
+                                 "booklet")
+    assert on == []
     assert [(f.check, f.page, f.text) for f in found] == [("stranded", 1, "How to measure")]
     assert "has only one line of what follows" in found[0].message
 
 
 def test_a_definition_term_keeps_with_its_definition_across_panels(tmp_path):
-    body = FRONT + TERMS
-    on = make_project(tmp_path, {"base.css": spacer(138)}, {"terms": body})
-    assert findings(on, "terms", "trifold", padding=2) == []
-    off = make_project(tmp_path / "off", {"base.css": spacer(138) + TERM_WITH_DEFINITION},
-                       {"terms": body})
-    found = findings(off, "terms", "trifold", padding=2)
+    on, found = with_and_without(tmp_path, 138, TERM_WITH_DEFINITION, "terms", FRONT + TERMS,
+                                 "trifold", padding=2)
+    assert on == []
     assert [(f.check, f.page, f.text) for f in found] == [("stranded", 1, "Clear fluids")]
     assert "last thing on its panel" in found[0].message
 
