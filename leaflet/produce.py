@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -31,7 +30,6 @@ class Produced(Rendered):
     missing_strings: list[str] = field(default_factory=list)
     # The proof's findings (proof.Finding.record); each is also one of the warnings.
     proof: list[dict] = field(default_factory=list)
-    proof_seconds: float = 0.0
 
 
 @dataclass
@@ -59,11 +57,9 @@ def produce(renderer: Renderer, leaflet: Leaflet, layout: Layout,
                            leaflet.path)
     fitted = fit(renderer, leaflet, layout, catalog, options, hint)
     # The proof reads the laid-out pages as they will be printed, before the PDF is made.
-    started = time.perf_counter()
     findings = proof(fitted.document, unit=layout.unit, fetched=renderer.fetched,
                      project=config.root,
                      keep_whole=unbreakable_texts(renderer, leaflet))
-    proof_seconds = time.perf_counter() - started
     source = display_path(leaflet.path)
     warnings = fitted.warnings + [
         f"{source}: {f.line(f'{layout.name} {layout.page_name(f.page)}')}" for f in findings]
@@ -76,8 +72,7 @@ def produce(renderer: Renderer, leaflet: Leaflet, layout: Layout,
     return Produced(pdf=pdf, pages=pages, warnings=warnings, body_pt=fitted.body_pt,
                     padding=fitted.padding, renders=fitted.renders,
                     missing_strings=sorted(catalog.missing),
-                    proof=[f.record(layout.page_name(f.page)) for f in findings],
-                    proof_seconds=proof_seconds)
+                    proof=[f.record(layout.page_name(f.page)) for f in findings])
 
 
 def unbreakable_texts(renderer: Renderer, leaflet: Leaflet) -> tuple[str, ...]:
