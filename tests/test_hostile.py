@@ -53,6 +53,12 @@ SECRET = "SECRET-7f3a9c-DO-NOT-LEAK"
 # Python, then raised again (errors.time_limit). Hypothesis installs a gc callback that runs
 # around every collection, so tests where a limit fires run without it: on time, quietly.
 NO_GC_CALLBACKS = pytest.mark.usefixtures("no_gc_callbacks")
+# A time limit's alarm may go off while a finalizer runs (WeasyPrint's
+# FontConfiguration.__del__): Python prints and drops that exception, and time_limit raises
+# it again (test_a_time_limit_survives_its_alarm_being_dropped); pytest would report the
+# dropped one as a warning.
+ALARM_MAY_HIT_A_FINALIZER = pytest.mark.filterwarnings(
+    "ignore::pytest.PytestUnraisableExceptionWarning")
 
 
 @pytest.fixture
@@ -711,10 +717,7 @@ GIANT_TABLE = "| a | b | c |\n|---|---|---|\n" + "".join(f"| {i} | cell | more |
 
 
 @NO_GC_CALLBACKS
-# The alarm may go off while a finalizer runs (WeasyPrint's FontConfiguration.__del__):
-# Python prints and drops that exception, and time_limit raises it again (see
-# test_a_time_limit_survives_its_alarm_being_dropped); pytest would report the dropped one.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@ALARM_MAY_HIT_A_FINALIZER
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_timeout_fails_the_slow_output_and_keeps_the_rest(project, run, jobs):
     add_leaflet(project, "giant", GIANT_TABLE)
@@ -995,6 +998,7 @@ def test_two_builds_into_one_folder_take_turns(project, tmp_path):
     assert_consistent(out)
 
 
+@ALARM_MAY_HIT_A_FINALIZER
 def test_check_does_not_hang_on_a_pathological_line(project, run, monkeypatch):
     from leaflet import content
 
